@@ -1,0 +1,238 @@
+"""Run one system with any backend and reduce it to a small, self-describing record."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import os
+import platform
+import resource
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from deepilst import __version__
+from deepilst.md.base import Engine, EngineUnavailable, SimulationError
+from deepilst.md.spec import DR_FINE, SimSpec
+from deepilst.phase import PhaseDetector
+from deepilst.rdf import RDFAccumulator, model_grid
+from deepilst.thermo import energy_tail, pressure_tail
+from deepilst.units import KB, KJ_MOL_NM3_TO_BAR
+
+RECORD_SCHEMA = 1
+#: Cutoff convention, written into every record, dataset and model.
+CUTOFF_CONVENTION = ("truncated at rc_sigma*sigma (forces and energies, no shift), analytic "
+                     "tail corrections for energy and pressure (full LJ beyond rc)")
+
+
+def resolve_engine(name: str) -> str:
+    """'auto' -> 'gromacs' when gmx is on PATH, else 'openmm'. Raises EngineUnavailable."""
+    from deepilst.md.gromacs_engine import GromacsEngine
+    from deepilst.md.openmm_engine import OpenMMEngine
+
+    if name == "auto":
+        return "gromacs" if GromacsEngine.available() else "openmm"
+    if name == "gromacs" and not GromacsEngine.available():
+        raise EngineUnavailable(
+            "--engine gromacs: no 'gmx' on PATH (apt-get install gromacs, or set DEEPILST_GMX)")
+    if name == "openmm" and not OpenMMEngine.available():
+        raise EngineUnavailable("--engine openmm: the openmm package is not installed")
+    if name not in ("gromacs", "openmm"):
+        raise EngineUnavailable(f"unknown engine {name!r}; expected auto, gromacs or openmm")
+    return name
+
+
+def get_engine(name: str) -> Engine:
+    name = resolve_engine(name)
+    if name == "gromacs":
+        from deepilst.md.gromacs_engine import GromacsEngine
+
+        return GromacsEngine()
+    from deepilst.md.openmm_engine import OpenMMEngine
+
+    return OpenMMEngine()
+
+
+def statistical_inefficiency(x: np.ndarray) -> float:
+    """Statistical inefficiency g >= 1 of a time series (pymbar.timeseries)."""
+    x = np.asarray(x, dtype=float)
+    if len(x) < 4 or np.allclose(x, x[0]):
+        return 1.0
+    with _quiet():
+        from pymbar import timeseries
+
+        return float(max(1.0, timeseries.statistical_inefficiency(x)))
+
+
+def mean_sem(x: np.ndarray) -> tuple[float, float]:
+    """Mean and its standard error corrected for correlation."""
+    x = np.asarray(x, dtype=float)
+    g = statistical_inefficiency(x)
+    return float(x.mean()), float(x.std(ddof=1) * math.sqrt(g / len(x))) if len(x) > 1 else math.nan
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence pymbar's import banner."""
+    logging.getLogger("pymbar").setLevel(logging.ERROR)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def equilibration_check(x: np.ndarray) -> dict:
+    """pymbar.timeseries.detect_equilibration on the production energy series.
+
+    ``passed`` is True when the detected equilibrated region starts within the first 20 %
+    of the production run, i.e. the discarded equilibration was long enough.
+    """
+    x = np.asarray(x, dtype=float)
+    if len(x) < 10:
+        return {"passed": False, "t0_fraction": math.nan, "reason": "fewer than 10 frames"}
+    with _quiet():
+        from pymbar import timeseries
+
+        t0, g, neff = timeseries.detect_equilibration(x)
+    frac = float(t0) / len(x)
+    return {"passed": bool(frac <= 0.2), "t0_fraction": frac, "g": float(g), "n_eff": float(neff)}
+
+
+def _round(a: np.ndarray, digits: int = 6) -> list:
+    return [None if not np.isfinite(v) else float(f"{v:.{digits}g}") for v in np.asarray(a)]
+
+
+def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) -> dict:
+    """Run ``spec`` once and return its record (a JSON-serialisable dict).
+
+    Raises :class:`SimulationError` on any failure; nothing is written here.
+    """
+    engine = engine or get_engine(spec.engine)
+    n = spec.protocol.n_particles
+    L = spec.box_length
+    V = L**3
+    acc = RDFAccumulator(n, L, r_max=None, dr=DR_FINE, n_blocks=spec.protocol.n_blocks,
+                         rc=spec.rc, c12=spec.c12, c6=spec.c6)
+    n_frames = spec.n_prod_steps // spec.protocol.sample_every
+    per_block = n_frames // spec.protocol.n_blocks
+    phase = PhaseDetector()
+    q6_from = n_frames - phase.max_q6_frames
+
+    def sink(pos: np.ndarray, f: int) -> None:
+        acc.add_frame(pos, block=min(f // per_block, spec.protocol.n_blocks - 1))
+        if f % max(1, n_frames // 50) == 0 or f >= q6_from:
+            phase.add_frame(pos, L, q6=f >= q6_from)
+        if progress is not None:
+            progress(f + 1, n_frames)
+
+    t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(
+        resource.RUSAGE_CHILDREN).ru_utime
+    run = engine.run(spec, sink)
+    wall = time.perf_counter() - t0
+    cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(
+        resource.RUSAGE_CHILDREN).ru_utime - c0
+
+    if acc.frames.sum() != n_frames:
+        raise SimulationError(f"analysed {acc.frames.sum()} frames, expected {n_frames}")
+    g_fine, g_fine_err = acc.result()
+    r = model_grid()
+    g, g_err = acc.on_grid(r)
+    if not np.all(np.isfinite(g_fine)):
+        raise SimulationError("non-finite g(r)")
+
+    u_tail = energy_tail(spec.density, spec.c12, spec.c6, spec.rc)
+    p_tail = pressure_tail(spec.density, spec.c12, spec.c6, spec.rc)
+    # our own per-frame thermodynamics from the same frames (engine-independent)
+    u_frames = np.asarray(acc.energies) / n + u_tail
+    t_kin = np.asarray(run.temperature, dtype=float)
+    w = np.asarray(acc.virials)
+    p_frames = (n * KB * t_kin - w / 3.0) / V * KJ_MOL_NM3_TO_BAR + p_tail
+    u_engine = np.asarray(run.potential, dtype=float) / n
+    if run.pressure is not None:
+        p_engine = np.asarray(run.pressure, dtype=float)
+        p_source = f"{engine.name} (engine virial + dispersion correction)"
+    else:
+        p_engine = p_frames
+        p_source = "deepilst pair virial of the production frames + tail correction"
+    if not (np.all(np.isfinite(u_engine)) and np.all(np.isfinite(p_engine))):
+        raise SimulationError("non-finite energy or pressure")
+    t_mean, t_sem = mean_sem(t_kin)
+    if abs(t_mean - spec.temperature) > 0.1 * spec.temperature:
+        raise SimulationError(f"thermostat failed: <T> = {t_mean:.1f} K for {spec.temperature} K")
+
+    u_mean, u_sem = mean_sem(u_engine)
+    p_mean, p_sem = mean_sem(p_engine)
+    uf_mean, uf_sem = mean_sem(u_frames)
+    pf_mean, pf_sem = mean_sem(p_frames)
+    ph = phase.result()
+    import numpy
+
+    versions = {"deepilst": __version__, "numpy": numpy.__version__, engine.name: run.version,
+                "python": platform.python_version()}
+    return {
+        "schema": RECORD_SCHEMA,
+        "key": spec.key(),
+        "spec": spec.to_dict(),
+        "engine": engine.name,
+        "platform": run.platform,
+        "versions": versions,
+        "units": {"r": "nm", "T": "K", "rho": "nm^-3", "C12": "kJ mol^-1 nm^12",
+                  "C6": "kJ mol^-1 nm^6", "energy": "kJ/mol per particle", "pressure": "bar"},
+        "cutoff_convention": CUTOFF_CONVENTION,
+        "rc_sigma": spec.protocol.rc_sigma,
+        "rc": spec.rc,
+        "sigma": spec.sigma,
+        "epsilon": spec.epsilon,
+        "T_star": spec.t_star,
+        "rho_star": spec.rho_star,
+        "box_length": L,
+        "dt": spec.dt,
+        "n_equil_steps": spec.n_equil_steps,
+        "n_prod_steps": spec.n_prod_steps,
+        "n_frames": int(n_frames),
+        "r": _round(r, 8),
+        "g": _round(g),
+        "g_err": _round(g_err, 4),
+        "fine": {"dr": DR_FINE, "g": _round(g_fine, 5), "g_err": _round(g_fine_err, 3)},
+        "energy": {"mean": u_mean, "sem": u_sem, "source": f"{engine.name} potential energy / N"},
+        "pressure": {"mean": p_mean, "sem": p_sem, "source": p_source},
+        "energy_frames": {"mean": uf_mean, "sem": uf_sem},
+        "pressure_frames": {"mean": pf_mean, "sem": pf_sem},
+        "tail": {"energy": u_tail, "pressure": p_tail},
+        "temperature_measured": {"mean": t_mean, "sem": t_sem},
+        "equilibration": equilibration_check(u_engine),
+        "phase": ph.to_dict(),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "atom_steps": int(n * (spec.n_equil_steps + spec.n_prod_steps)),
+        "host": platform.node(),
+        "pid": os.getpid(),
+    }
+
+
+def simulate(spec: SimSpec, engine: Engine | None = None, retries: int = 1,
+             progress=None) -> dict:
+    """Run ``spec``; on failure retry up to ``retries`` times with a new seed.
+
+    The record's ``seed_used`` and ``attempts`` say what happened; ``spec``/``key`` stay those
+    of the requested task. Raises :class:`SimulationError` with all reasons if every try fails.
+    """
+    reasons = []
+    for attempt in range(retries + 1):
+        seed = spec.seed if attempt == 0 else (spec.seed * 7919 + 104729 * attempt) % 2**31
+        try:
+            rec = simulate_once(replace(spec, seed=seed), engine, progress)
+        except (SimulationError, EngineUnavailable) as exc:
+            reasons.append(f"seed {seed}: {exc}")
+            if isinstance(exc, EngineUnavailable):
+                break
+            continue
+        rec["key"] = spec.key()
+        rec["spec"] = spec.to_dict()
+        rec["seed_used"] = seed
+        rec["attempts"] = attempt + 1
+        rec["failed_attempts"] = reasons
+        return rec
+    raise SimulationError("; ".join(reasons))

@@ -1,0 +1,165 @@
+"""Specification of one LJ-fluid simulation and the protocol it runs with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+from deepilst.units import KB, ARGON_MASS, ParameterError, check_positive, sigma_epsilon
+
+#: Default fraction of the LJ time unit used as the time step (validated in benchmarks/).
+DT_FRACTION = 0.004
+#: The cutoff convention of deepilst: forces truncated at RC_SIGMA * sigma, tail corrections
+#: for energy and pressure (see README, "Cutoff convention").
+RC_SIGMA = 3.0
+#: The RDF grid of the model (authors' sibling code): 0..1.5 nm in 0.005 nm steps.
+R_MAX = 1.5
+DR = 0.005
+#: Width of the fine histogram every simulation keeps (divides DR/2 exactly), nm.
+DR_FINE = 0.0005
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a system is simulated (all times in ps).
+
+    Attributes
+    ----------
+    equil_ps : equilibration time discarded before sampling, ps
+    prod_ps : production time over which g(r) and averages are taken, ps
+    n_particles : number of LJ particles
+    dt_ps : time step in ps; ``None`` picks ``DT_FRACTION`` of the time unit
+        sigma*sqrt(m/max(eps, kB T)) (validated by NVE drift, see benchmarks/)
+    tau_t : Nose-Hoover time constant, ps
+    mass : particle mass, amu (does not change equilibrium structure)
+    rc_sigma : cutoff in units of sigma
+    sample_every : MD steps between analysed frames
+    n_blocks : blocks for the statistical error of g(r)
+    """
+
+    equil_ps: float = 100.0
+    prod_ps: float = 900.0
+    n_particles: int = 1000
+    dt_ps: float | None = None
+    tau_t: float = 0.2
+    mass: float = ARGON_MASS
+    rc_sigma: float = RC_SIGMA
+    sample_every: int = 200
+    n_blocks: int = 10
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.equil_ps) or self.equil_ps < 0:
+            raise ParameterError(f"equil_ps must be >= 0, got {self.equil_ps}")
+        check_positive("prod_ps", self.prod_ps)
+        if int(self.n_particles) != self.n_particles or self.n_particles < 2:
+            raise ParameterError(f"n_particles must be an integer >= 2, got {self.n_particles}")
+        if self.dt_ps is not None:
+            check_positive("dt_ps", self.dt_ps)
+        check_positive("tau_t", self.tau_t)
+        check_positive("mass", self.mass)
+        check_positive("rc_sigma", self.rc_sigma)
+        if int(self.sample_every) != self.sample_every or self.sample_every < 1:
+            raise ParameterError(f"sample_every must be a positive integer, got {self.sample_every}")
+        if int(self.n_blocks) != self.n_blocks or self.n_blocks < 2:
+            raise ParameterError(f"n_blocks must be an integer >= 2, got {self.n_blocks}")
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """One state point: temperature [K], density [nm^-3], C12, C6, engine, seed, protocol."""
+
+    temperature: float
+    density: float
+    c12: float
+    c6: float
+    engine: str = "auto"
+    seed: int = 0
+    protocol: Protocol = field(default_factory=Protocol)
+    #: free-form labels carried into the record (design name, index, expansion targets)
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "temperature", check_positive("T", self.temperature))
+        object.__setattr__(self, "density", check_positive("rho", self.density))
+        object.__setattr__(self, "c12", check_positive("C12", self.c12))
+        object.__setattr__(self, "c6", check_positive("C6", self.c6))
+        if self.engine not in ("auto", "gromacs", "openmm"):
+            raise ParameterError(f"engine must be auto, gromacs or openmm, got {self.engine!r}")
+        if self.rc >= 0.5 * self.box_length:
+            raise ParameterError(
+                f"box too small: cutoff {self.rc:.3f} nm >= half box {0.5 * self.box_length:.3f} nm"
+                f" (rho*={self.rho_star:.3g}); use more particles"
+            )
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def sigma(self) -> float:
+        return sigma_epsilon(self.c12, self.c6)[0]
+
+    @property
+    def epsilon(self) -> float:
+        return sigma_epsilon(self.c12, self.c6)[1]
+
+    @property
+    def t_star(self) -> float:
+        return KB * self.temperature / self.epsilon
+
+    @property
+    def rho_star(self) -> float:
+        return self.density * self.sigma**3
+
+    @property
+    def rc(self) -> float:
+        """Cutoff radius, nm."""
+        return self.protocol.rc_sigma * self.sigma
+
+    @property
+    def box_length(self) -> float:
+        """Cubic box edge, nm."""
+        return (self.protocol.n_particles / self.density) ** (1.0 / 3.0)
+
+    @property
+    def time_unit(self) -> float:
+        """sigma*sqrt(m/max(eps, kB T)), ps: the shortest dynamical time of the system."""
+        e = max(self.epsilon, KB * self.temperature)
+        return self.sigma * math.sqrt(self.protocol.mass / e)
+
+    @property
+    def dt(self) -> float:
+        """Time step, ps."""
+        if self.protocol.dt_ps is not None:
+            return self.protocol.dt_ps
+        return DT_FRACTION * self.time_unit
+
+    @property
+    def n_equil_steps(self) -> int:
+        k = self.protocol.sample_every
+        return int(math.ceil(self.protocol.equil_ps / self.dt / k)) * k
+
+    @property
+    def n_prod_steps(self) -> int:
+        k = self.protocol.sample_every * self.protocol.n_blocks
+        return max(1, int(round(self.protocol.prod_ps / self.dt / k))) * k
+
+    # ---- identity -----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["tags"] = dict(self.tags)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SimSpec:
+        d = dict(d)
+        d["protocol"] = Protocol(**d.get("protocol", {}))
+        d["tags"] = tuple(sorted((str(k), str(v)) for k, v in dict(d.get("tags", {})).items()))
+        return cls(**d)
+
+    def key(self) -> str:
+        """Stable hash of the full spec (16 hex digits): the task's identity and file name."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def with_seed(self, seed: int) -> SimSpec:
+        return replace(self, seed=int(seed))

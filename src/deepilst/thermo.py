@@ -1,0 +1,48 @@
+"""Thermodynamics of LJ fluids: analytic tail corrections and the reference equation of state.
+
+Tail corrections assume g(r) = 1 beyond the cutoff r_c and the full (untruncated) 12-6 potential:
+
+* energy per particle  U_tail/N = 2 pi rho (C12 / (9 r_c^9) - C6 / (3 r_c^3))
+* pressure             P_tail   = (2 pi / 3) rho^2 (4 C12 / (3 r_c^9) - 2 C6 / r_c^3)
+
+(rho in nm^-3, C12 / C6 in kJ mol^-1 nm^12 / nm^6, r_c in nm, energies kJ/mol, pressure
+kJ mol^-1 nm^-3; multiply by :data:`deepilst.units.KJ_MOL_NM3_TO_BAR` for bar.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepilst.units import KB, KJ_MOL_NM3_TO_BAR, sigma_epsilon
+
+
+def energy_tail(density: float, c12: float, c6: float, rc: float) -> float:
+    """Tail correction to the potential energy per particle beyond ``rc`` [kJ/mol]."""
+    return 2.0 * math.pi * density * (c12 / (9.0 * rc**9) - c6 / (3.0 * rc**3))
+
+
+def pressure_tail(density: float, c12: float, c6: float, rc: float) -> float:
+    """Tail correction to the pressure beyond ``rc`` [bar]."""
+    p = (2.0 * math.pi / 3.0) * density**2 * (4.0 * c12 / (3.0 * rc**9) - 2.0 * c6 / rc**3)
+    return p * KJ_MOL_NM3_TO_BAR
+
+
+def lj_eos(temperature: float, density: float, c12: float, c6: float,
+           model: str = "thol2016") -> tuple[float, float]:
+    """Pressure [bar] and potential energy per particle [kJ/mol] of the full LJ fluid from the
+    Thol et al. (2016) equation of state (via teqp; the model is only defined for fluid states).
+    """
+    if model != "thol2016":
+        raise ValueError(f"unknown EOS model {model!r}; available: thol2016")
+    import teqp
+
+    sigma, eps = sigma_epsilon(c12, c6)
+    ts = KB * temperature / eps
+    rs = density * sigma**3
+    m = teqp.build_LJ126_TholJPCRD2016()
+    z = np.array([1.0])
+    p_star = rs * ts * (1.0 + m.get_Ar01(ts, rs, z))
+    u_star = ts * m.get_Ar10(ts, rs, z)
+    return p_star * eps / sigma**3 * KJ_MOL_NM3_TO_BAR, u_star * eps

@@ -1,0 +1,123 @@
+"""Units, constants and Lennard-Jones parameter conversions.
+
+One unit system inside deepilst (GROMACS units): length nm, time ps, energy kJ/mol,
+temperature K, mass amu (g/mol), number density nm^-3, pressure bar. Conversions to other
+units happen only at file boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Boltzmann constant [kJ mol^-1 K^-1]
+KB = 0.0083144626
+#: 1 kJ mol^-1 nm^-3 expressed in bar
+KJ_MOL_NM3_TO_BAR = 16.6054
+#: Argon, the paper's reference (C12 [kJ mol^-1 nm^12], C6 [kJ mol^-1 nm^6])
+ARGON_C12 = 9.70e-6
+ARGON_C6 = 6.22e-3
+ARGON_MASS = 39.948
+
+
+class ParameterError(ValueError):
+    """A physical input is invalid (non-finite, non-positive, or of the wrong shape)."""
+
+
+def check_positive(name: str, value: float) -> float:
+    """Return ``value`` as float if it is finite and > 0, else raise :class:`ParameterError`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0.0:
+        raise ParameterError(f"{name} must be a finite positive number, got {value!r}")
+    return v
+
+
+def sigma_epsilon(c12: float, c6: float) -> tuple[float, float]:
+    """Convert (C12, C6) to (sigma [nm], epsilon [kJ/mol]).
+
+    sigma = (C12/C6)^(1/6), epsilon = C6^2 / (4 C12).
+    """
+    c12 = check_positive("C12", c12)
+    c6 = check_positive("C6", c6)
+    return (c12 / c6) ** (1.0 / 6.0), c6 * c6 / (4.0 * c12)
+
+
+def c12_c6(sigma: float, epsilon: float) -> tuple[float, float]:
+    """Convert (sigma [nm], epsilon [kJ/mol]) to (C12 [kJ mol^-1 nm^12], C6 [kJ mol^-1 nm^6])."""
+    sigma = check_positive("sigma", sigma)
+    epsilon = check_positive("epsilon", epsilon)
+    return 4.0 * epsilon * sigma**12, 4.0 * epsilon * sigma**6
+
+
+def reduced_state(
+    temperature: float, density: float, c12: float, c6: float
+) -> tuple[float, float]:
+    """Reduced temperature and density (T* = kB T / eps, rho* = rho sigma^3).
+
+    Parameters
+    ----------
+    temperature : K
+    density : number density, nm^-3
+    c12, c6 : LJ coefficients, kJ mol^-1 nm^12 and kJ mol^-1 nm^6
+    """
+    t = check_positive("temperature", temperature)
+    rho = check_positive("density", density)
+    sigma, eps = sigma_epsilon(c12, c6)
+    return KB * t / eps, rho * sigma**3
+
+
+def physical_state(
+    t_star: float, rho_star: float, sigma: float, epsilon: float
+) -> tuple[float, float]:
+    """Inverse of :func:`reduced_state`: (T [K], rho [nm^-3]) for given sigma [nm], eps [kJ/mol]."""
+    t_star = check_positive("T*", t_star)
+    rho_star = check_positive("rho*", rho_star)
+    sigma = check_positive("sigma", sigma)
+    epsilon = check_positive("epsilon", epsilon)
+    return t_star * epsilon / KB, rho_star / sigma**3
+
+
+def lj_potential(r: np.ndarray, c12: float, c6: float) -> np.ndarray:
+    """u(r) = C12/r^12 - C6/r^6 [kJ/mol] at distances r [nm]."""
+    r = np.asarray(r, dtype=float)
+    inv6 = r**-6
+    return c12 * inv6 * inv6 - c6 * inv6
+
+
+def lj_r_du_dr(r: np.ndarray, c12: float, c6: float) -> np.ndarray:
+    """r du/dr = -12 C12/r^12 + 6 C6/r^6 [kJ/mol] at distances r [nm]."""
+    r = np.asarray(r, dtype=float)
+    inv6 = r**-6
+    return -12.0 * c12 * inv6 * inv6 + 6.0 * c6 * inv6
+
+
+@dataclass(frozen=True)
+class LJParams:
+    """A 12-6 Lennard-Jones pair potential, validated at construction."""
+
+    c12: float
+    c6: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "c12", check_positive("C12", self.c12))
+        object.__setattr__(self, "c6", check_positive("C6", self.c6))
+
+    @classmethod
+    def from_sigma_epsilon(cls, sigma: float, epsilon: float) -> LJParams:
+        c12, c6 = c12_c6(sigma, epsilon)
+        return cls(c12, c6)
+
+    @property
+    def sigma(self) -> float:
+        """sigma [nm]."""
+        return sigma_epsilon(self.c12, self.c6)[0]
+
+    @property
+    def epsilon(self) -> float:
+        """epsilon [kJ/mol]."""
+        return sigma_epsilon(self.c12, self.c6)[1]
