@@ -1,0 +1,309 @@
+"""Consolidate run records into one HDF5 dataset; corresponding-states expansion; export.
+
+HDF5 layout (schema version in ``attrs["schema_version"]``; units in each dataset's
+``attrs["units"]``)::
+
+    /sims/<field>       one row per simulation: T, rho, C12, C6, sigma, epsilon, T_star,
+                        rho_star, g (n, 301), g_err, fine_g (n, n_fine; NaN-padded),
+                        fine_g_err, energy, energy_sem, pressure, pressure_sem, phase, ...
+    /r                  the model grid, nm
+    /fine_dr            width of the fine histogram bins, nm
+    /samples/<field>    physical samples: sim (row of /sims), T, rho, C12, C6 (reduced design:
+                        ``expand`` samples per simulation by corresponding states; otherwise
+                        one per simulation)
+    attrs: design, n_simulations, n_samples, provenance (JSON), cutoff_convention, ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from deepilst import __version__
+from deepilst.fileio import write_with
+from deepilst.rdf import centered_edges, model_grid, rebin
+from deepilst.sampling import physical_candidates
+from deepilst.units import KB, sigma_epsilon
+
+SCHEMA_VERSION = 1
+_SCALARS = {
+    "T": ("spec.temperature", "K"), "rho": ("spec.density", "nm^-3"),
+    "C12": ("spec.c12", "kJ mol^-1 nm^12"), "C6": ("spec.c6", "kJ mol^-1 nm^6"),
+    "sigma": ("sigma", "nm"), "epsilon": ("epsilon", "kJ/mol"), "T_star": ("T_star", "1"),
+    "rho_star": ("rho_star", "1"), "box_length": ("box_length", "nm"), "rc": ("rc", "nm"),
+    "dt": ("dt", "ps"), "n_particles": ("spec.protocol.n_particles", "1"),
+    "energy": ("energy.mean", "kJ/mol per particle"), "energy_sem": ("energy.sem", "kJ/mol"),
+    "pressure": ("pressure.mean", "bar"), "pressure_sem": ("pressure.sem", "bar"),
+    "T_measured": ("temperature_measured.mean", "K"),
+    "solid_fraction": ("phase.solid_fraction", "1"),
+    "dispersion_index": ("phase.dispersion_index", "1"),
+    "equilibrated": ("equilibration.passed", "bool"), "seed": ("seed_used", "1"),
+    "wall_s": ("wall_s", "s"), "cpu_s": ("cpu_s", "s"), "atom_steps": ("atom_steps", "1"),
+}
+
+
+class DatasetError(ValueError):
+    pass
+
+
+def _get(rec: dict, dotted: str):
+    v = rec
+    for part in dotted.split("."):
+        v = v[part]
+    return v
+
+
+def _arr(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def load_records(run_dir: str | Path) -> list[dict]:
+    """All records of a run directory (``systems/*.json``), sorted by design index then key."""
+    d = Path(run_dir)
+    files = sorted((d / "systems").glob("*.json")) if (d / "systems").is_dir() else []
+    if not files:
+        raise DatasetError(f"{d}: no finished systems (expected {d}/systems/*.json)")
+    recs = []
+    for f in files:
+        try:
+            recs.append(json.loads(f.read_text()))
+        except ValueError as exc:
+            raise DatasetError(f"{f}: not a valid record ({exc})") from None
+
+    def order(r):
+        t = r["spec"].get("tags", {})
+        return (t.get("design", ""), int(t.get("index", 0)), r["key"])
+
+    return sorted(recs, key=order)
+
+
+# ---- corresponding states -------------------------------------------------------------------
+def expand_g(fine_g: np.ndarray, fine_dr: float, sigma_sim: float, sigma_new: float,
+             r: np.ndarray | None = None, fine_g_err: np.ndarray | None = None):
+    """g(r) of a physical state with length scale ``sigma_new`` from a simulation at the same
+    (T*, rho*) with ``sigma_sim`` (law of corresponding states: g(r) = g*(r / sigma)).
+
+    The fine histogram (bins of ``fine_dr`` nm from 0) is rebinned exactly onto the model grid
+    ``r`` (default 0..1.5 nm, 0.005 nm) scaled into the simulation's length units. Returns
+    (g, g_err); NaN where the simulated range does not reach.
+    """
+    r = model_grid() if r is None else np.asarray(r, dtype=float)
+    fine_g = np.asarray(fine_g, dtype=float)
+    n = int(np.sum(np.isfinite(fine_g)))
+    edges_fine = np.arange(n + 1) * fine_dr
+    scale = sigma_sim / sigma_new
+    new_edges = centered_edges(r) * scale
+    err = None if fine_g_err is None else np.nan_to_num(np.asarray(fine_g_err, float)[:n])
+    return rebin(edges_fine, fine_g[:n], new_edges, err)
+
+
+def expansion_states(t_star: float, rho_star: float, k: int, seed: int,
+                     sim_state: tuple[float, float, float, float],
+                     r_reach_star: float, r_max: float = 1.5) -> np.ndarray:
+    """``k`` physical states (rows T, rho, C12, C6) inside Table 1 sharing (T*, rho*): the
+    simulated one first, then draws whose model grid (to ``r_max`` nm) stays inside the
+    simulated range ``r_reach_star`` (in units of sigma)."""
+    rng = np.random.default_rng(seed)
+    rows = [np.asarray(sim_state, dtype=float)]
+    tries = 0
+    while len(rows) < k and tries < 20:
+        cand = physical_candidates(t_star, rho_star, 4 * k, rng)
+        for c in cand:
+            sig = sigma_epsilon(c[2], c[3])[0]
+            if (r_max + 0.0025) / sig <= r_reach_star:
+                rows.append(c)
+                if len(rows) == k:
+                    break
+        tries += 1
+    return np.array(rows)
+
+
+# ---- build ----------------------------------------------------------------------------------
+def build(run_dir: str | Path, out: str | Path, command: str | None = None) -> dict:
+    """Consolidate the records of ``run_dir`` into one HDF5 file ``out`` (atomic write)."""
+    import h5py
+
+    recs = load_records(run_dir)
+    designs = sorted({r["spec"].get("tags", {}).get("design", "custom") for r in recs})
+    design = designs[0] if len(designs) == 1 else "mixed"
+    n = len(recs)
+    r = model_grid()
+    fine_dr = recs[0]["fine"]["dr"]
+    n_fine = max(len(x["fine"]["g"]) for x in recs)
+    fine_g = np.full((n, n_fine), np.nan, dtype=np.float32)
+    fine_e = np.full((n, n_fine), np.nan, dtype=np.float32)
+    for i, x in enumerate(recs):
+        m = len(x["fine"]["g"])
+        fine_g[i, :m] = _arr(x["fine"]["g"])
+        fine_e[i, :m] = _arr(x["fine"]["g_err"])
+        if abs(x["fine"]["dr"] - fine_dr) > 1e-12:
+            raise DatasetError(f"record {x['key']}: fine dr {x['fine']['dr']} != {fine_dr}")
+        if np.max(np.abs(np.asarray(x["r"], float) - r)) > 1e-9:
+            raise DatasetError(f"record {x['key']}: r grid differs from the model grid")
+    sims = {k: np.array([_get(x, path) for x in recs]) for k, (path, _u) in _SCALARS.items()}
+    # physical samples
+    s_sim, s_rows = [], []
+    for i, x in enumerate(recs):
+        tags = x["spec"].get("tags", {})
+        k = int(tags.get("expand", 1)) if tags.get("design") == "reduced" else 1
+        state = (x["spec"]["temperature"], x["spec"]["density"], x["spec"]["c12"], x["spec"]["c6"])
+        if k > 1:
+            reach = len(x["fine"]["g"]) * fine_dr / x["sigma"]
+            seed = int(hashlib.sha256(x["key"].encode()).hexdigest()[:8], 16)
+            rows = expansion_states(x["T_star"], x["rho_star"], k, seed, state, reach)
+        else:
+            rows = np.array([state])
+        s_sim.extend([i] * len(rows))
+        s_rows.append(rows)
+    s_rows = np.vstack(s_rows)
+    prov = {
+        "deepilst": __version__, "python": platform.python_version(),
+        "command": command or " ".join(sys.argv), "built": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                          time.gmtime()),
+        "run_dir": str(run_dir),
+        "engines": sorted({x["engine"] for x in recs}),
+        "engine_versions": sorted({f"{x['engine']} {x['versions'].get(x['engine'], '')}"
+                                   for x in recs}),
+        "protocols": sorted({json.dumps(x["spec"]["protocol"], sort_keys=True) for x in recs}),
+        "seeds": [int(x["seed_used"]) for x in recs],
+        "wall_s_total": float(np.sum(sims["wall_s"])), "cpu_s_total": float(np.sum(sims["cpu_s"])),
+    }
+    runs_log = Path(run_dir) / "runs.jsonl"
+    if runs_log.exists():
+        prov["generate_commands"] = [json.loads(ln).get("command") for ln in
+                                     runs_log.read_text().splitlines() if ln.strip()]
+
+    def writer(tmp: Path) -> None:
+        with h5py.File(tmp, "w") as h:
+            h.attrs["schema_version"] = SCHEMA_VERSION
+            h.attrs["design"] = design
+            h.attrs["n_simulations"] = n
+            h.attrs["n_samples"] = len(s_sim)
+            h.attrs["cutoff_convention"] = recs[0]["cutoff_convention"]
+            h.attrs["rc_sigma"] = float(recs[0]["rc_sigma"])
+            h.attrs["provenance"] = json.dumps(prov)
+            h.create_dataset("r", data=r).attrs["units"] = "nm"
+            h.create_dataset("fine_dr", data=fine_dr).attrs["units"] = "nm"
+            g = h.create_group("sims")
+            for k, (_p, unit) in _SCALARS.items():
+                ds = g.create_dataset(k, data=sims[k].astype(float))
+                ds.attrs["units"] = unit
+            g.create_dataset("g", data=np.array([_arr(x["g"]) for x in recs]),
+                             compression="gzip").attrs["units"] = "1"
+            g.create_dataset("g_err", data=np.array([_arr(x["g_err"]) for x in recs]),
+                             compression="gzip").attrs["units"] = "1"
+            g.create_dataset("fine_g", data=fine_g, compression="gzip", shuffle=True)
+            g.create_dataset("fine_g_err", data=fine_e, compression="gzip", shuffle=True)
+            for k, f in (("phase", lambda x: x["phase"]["label"]), ("engine", lambda x: x["engine"]),
+                         ("key", lambda x: x["key"]),
+                         ("design", lambda x: x["spec"].get("tags", {}).get("design", "custom"))):
+                g.create_dataset(k, data=np.array([f(x) for x in recs], dtype="S"))
+            s = h.create_group("samples")
+            s.create_dataset("sim", data=np.array(s_sim, dtype=np.int64))
+            for j, k in enumerate(("T", "rho", "C12", "C6")):
+                s.create_dataset(k, data=s_rows[:, j]).attrs["units"] = _SCALARS[k][1]
+
+    write_with(out, writer)
+    return info(out)
+
+
+# ---- read -----------------------------------------------------------------------------------
+@dataclass
+class Sample:
+    temperature: float
+    density: float
+    c12: float
+    c6: float
+    r: np.ndarray
+    g: np.ndarray
+    g_err: np.ndarray
+    sim: int
+    phase: str
+
+
+def open_dataset(path: str | Path):
+    import h5py
+
+    p = Path(path)
+    if not p.exists():
+        raise DatasetError(f"{p}: no such file")
+    try:
+        h = h5py.File(p, "r")
+    except OSError:
+        raise DatasetError(f"{p}: not an HDF5 dataset") from None
+    if h.attrs.get("schema_version") != SCHEMA_VERSION:
+        h.close()
+        raise DatasetError(f"{p}: schema version {h.attrs.get('schema_version')!r}, "
+                           f"expected {SCHEMA_VERSION}")
+    return h
+
+
+def info(path: str | Path) -> dict:
+    """Summary of a dataset (design, counts, phase fractions, ranges, provenance)."""
+    with open_dataset(path) as h:
+        sims = h["sims"]
+        phases = [p.decode() for p in sims["phase"][:]]
+        n = int(h.attrs["n_simulations"])
+        frac = {lab: phases.count(lab) / n for lab in ("fluid", "two-phase", "solid")}
+        rng = {k: [float(np.min(sims[k][:])), float(np.max(sims[k][:]))]
+               for k in ("T", "rho", "C12", "C6", "T_star", "rho_star")}
+        return {
+            "file": str(path),
+            "schema_version": int(h.attrs["schema_version"]),
+            "design": str(h.attrs["design"]),
+            "n_simulations": n,
+            "n_samples": int(h.attrs["n_samples"]),
+            "phase_fractions": frac,
+            "equilibrated_fraction": float(np.mean(sims["equilibrated"][:])),
+            "ranges": rng,
+            "rc_sigma": float(h.attrs["rc_sigma"]),
+            "cutoff_convention": str(h.attrs["cutoff_convention"]),
+            "provenance": json.loads(h.attrs["provenance"]),
+        }
+
+
+def get_sample(path: str | Path, index: int) -> Sample:
+    """Physical sample ``index`` (expanded by corresponding states where the design says so)."""
+    with open_dataset(path) as h:
+        ns = int(h.attrs["n_samples"])
+        if not 0 <= index < ns:
+            raise DatasetError(f"sample {index} out of range: {path} has {ns} samples (0..{ns - 1})")
+        s = h["samples"]
+        i = int(s["sim"][index])
+        T, rho, c12, c6 = (float(s[k][index]) for k in ("T", "rho", "C12", "C6"))
+        sims = h["sims"]
+        r = h["r"][:]
+        same = (abs(c12 - sims["C12"][i]) < 1e-15 and abs(c6 - sims["C6"][i]) < 1e-15
+                and abs(T - sims["T"][i]) < 1e-9)
+        if same:
+            g, ge = sims["g"][i], sims["g_err"][i]
+        else:
+            sig_new = sigma_epsilon(c12, c6)[0]
+            g, ge = expand_g(sims["fine_g"][i], float(h["fine_dr"][()]), float(sims["sigma"][i]),
+                             sig_new, r, sims["fine_g_err"][i])
+        return Sample(T, rho, c12, c6, r, np.asarray(g), np.asarray(ge), i,
+                      sims["phase"][i].decode())
+
+
+def export_xvg(path: str | Path, index: int, out: str | Path) -> Path:
+    """Write physical sample ``index`` as a GROMACS-style .xvg (r in nm, g, error)."""
+    from deepilst.xvg import write_xvg
+
+    s = get_sample(path, index)
+    sig, eps = sigma_epsilon(s.c12, s.c6)
+    write_xvg(out, s.r, [s.g, s.g_err], ["g(r)", "std. error"],
+              title=f"deepilst sample {index}", comments=[
+                  f"deepilst {__version__} dataset {Path(path).name} sample {index} (sim {s.sim})",
+                  f"T = {s.temperature:.4f} K, rho = {s.density:.5f} nm^-3",
+                  f"C12 = {s.c12:.6e} kJ mol^-1 nm^12, C6 = {s.c6:.6e} kJ mol^-1 nm^6",
+                  f"sigma = {sig:.5f} nm, epsilon = {eps:.5f} kJ/mol, "
+                  f"T* = {KB * s.temperature / eps:.4f}, rho* = {s.density * sig**3:.4f}",
+                  f"phase: {s.phase}"])
+    return Path(out)

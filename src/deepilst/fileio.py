@@ -1,0 +1,56 @@
+"""Atomic file writes: a temp file in the target directory, fsync, then rename."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+TMP_PREFIX = ".deepilst-tmp-"
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path next to ``path``; on success it is renamed onto ``path``,
+    on any error it is removed, so ``path`` is either complete or untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json_atomic(path: str | Path, obj, indent: int | None = None) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=indent, allow_nan=True) + "\n")
+
+
+def write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
+    """Call ``writer(tmp_path)`` and atomically move the result onto ``path``."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def clean_stale_tmp(directory: str | Path) -> int:
+    """Remove temp files left by a killed writer; returns how many were removed."""
+    n = 0
+    d = Path(directory)
+    if d.is_dir():
+        for p in d.glob(TMP_PREFIX + "*"):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n

@@ -1,0 +1,61 @@
+"""Figures (matplotlib, Agg backend; PNG or PDF by file suffix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from deepilst.fileio import write_with
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None = None,
+             title: str = "", ax=None):
+    """Plot g(r) (r in nm) with a +-2 sigma band and save it to ``path`` (atomically)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax)
+    ax.plot(r, g, lw=1.3, color="C0", label="g(r)")
+    if g_err is not None:
+        ax.fill_between(r, g - 2 * g_err, g + 2 * g_err, color="C0", alpha=0.3, lw=0,
+                        label="±2 s.e.")
+    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+    ax.set_xlabel("r / nm")
+    ax.set_ylabel("g(r)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    suffix = Path(path).suffix.lstrip(".") or "png"
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=suffix))
+    plt.close(fig)
+    return ax
+
+
+def plot_phase_map(path: str | Path, t_star, rho_star, labels, title: str = ""):
+    """Scatter of simulated states in (rho*, T*) coloured by phase label."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    colors = {"fluid": "C0", "two-phase": "C3", "solid": "k"}
+    labels = np.asarray(labels)
+    for lab, c in colors.items():
+        m = labels == lab
+        if m.any():
+            ax.scatter(np.asarray(rho_star)[m], np.asarray(t_star)[m], s=8, c=c,
+                       label=f"{lab} ({m.sum()})")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\rho^*$")
+    ax.set_ylabel(r"$T^*$")
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    suffix = Path(path).suffix.lstrip(".") or "png"
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=suffix))
+    plt.close(fig)
