@@ -2,8 +2,8 @@
 
 Normalisation: the ``N(N-1)/2`` distinct pairs of each frame are histogrammed, and
 g(r) = n_pairs(shell) / (n_frames * N(N-1)/2 * V_shell / V), so an ideal gas gives g = 1
-exactly at every r (no self pairs). MDAnalysis ``InterRDF`` with ``exclusion_block=(1, 1)`` and
-freud normalise by N/V instead of (N-1)/V, which is (N-1)/N times ours.
+exactly at every r (no self pairs). MDAnalysis ``InterRDF`` with ``exclusion_block=(1, 1)`` gives
+the same numbers (tested); without it, it counts self pairs at r = 0 and normalises by N/V.
 
 Grids: every histogram starts at r = 0 with bins ``[k dr, (k+1) dr)``. The model grid of
 deepilst puts its points *at* r_l = l * 0.005 nm (l = 0..300), each standing for the bin

@@ -104,9 +104,14 @@ compressed-x-precision = 10000
 """
 
 
-def _run(cmd: list[str], cwd: Path, stdin: str | None = None) -> str:
+def _run(cmd: list[str], cwd: Path, stdin: str | None = None, timeout: float = 600.0) -> str:
     env = dict(os.environ, GMX_MAXBACKUP="-1", OMP_NUM_THREADS="1")
-    p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=env)
+    try:
+        p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=env,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # a blown-up system can send mdrun's pair search into an endless loop
+        raise SimulationError(f"gmx {cmd[2]} timed out after {timeout:.0f} s") from None
     if p.returncode != 0:
         tail = (p.stderr or p.stdout).strip().splitlines()
         msg = next((ln for ln in reversed(tail) if ln.strip() and not ln.startswith("-")), "")
@@ -158,9 +163,11 @@ class GromacsEngine(Engine):
         _run([self.gmx, "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
               "-o", "md.tpr", "-po", "mdout.mdp", "-maxwarn", "2"], d)
 
-    def _mdrun(self, d: Path) -> None:
+    def _mdrun(self, d: Path, spec: SimSpec) -> None:
+        # generous limit: 20x the time at 1e6 atom-steps/s (GROMACS does ~7e6 on one core)
+        atom_steps = spec.protocol.n_particles * (spec.n_equil_steps + spec.n_prod_steps)
         _run([self.gmx, "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
-              "-pin", "off", "-nb", "cpu"], d)
+              "-pin", "off", "-nb", "cpu"], d, timeout=60.0 + 20.0 * atom_steps / 1e6)
 
     def run(self, spec: SimSpec, sink: FrameSink) -> EngineRun:
         from MDAnalysis.lib.formats.libmdaxdr import XTCFile
@@ -171,7 +178,7 @@ class GromacsEngine(Engine):
         with tempfile.TemporaryDirectory(prefix="deepilst-gmx-") as tmp:
             d = Path(tmp)
             self._prepare(spec, d)
-            self._mdrun(d)
+            self._mdrun(d, spec)
             got = 0
             with XTCFile(str(d / "md.xtc")) as xtc:
                 for idx, fr in enumerate(xtc):
@@ -204,5 +211,5 @@ class GromacsEngine(Engine):
             d = Path(tmp)
             t0 = time.perf_counter()
             self._prepare(spec, d, output=False)
-            self._mdrun(d)
+            self._mdrun(d, spec)
             return time.perf_counter() - t0

@@ -1,0 +1,83 @@
+"""Physics of the MD engines against known answers."""
+
+import numpy as np
+import pytest
+
+from deepilst.md.base import SimulationError
+from deepilst.md.simulate import simulate
+from deepilst.rdf import eps_rdf
+from deepilst.thermo import lj_eos
+from deepilst.units import KB
+
+from .conftest import needs_gmx
+from .helpers import argon_spec
+
+
+def _arr(x):
+    return np.array([np.nan if v is None else v for v in x], dtype=float)
+
+
+@pytest.mark.parametrize("t_star,rho_star", [(1.0, 0.8), (1.5, 0.7), (2.88, 0.541)])
+def test_pressure_energy_match_thol_eos(engine, t_star, rho_star):
+    """Acceptance 1: P and U/N within 2 % or 3 standard errors of the Thol EOS (full LJ)."""
+    spec = argon_spec(t_star, rho_star, engine)
+    rec = simulate(spec)
+    p_ref, u_ref = lj_eos(spec.temperature, spec.density, spec.c12, spec.c6)
+    for q, ref in (("pressure", p_ref), ("energy", u_ref)):
+        m, s = rec[q]["mean"], rec[q]["sem"]
+        assert abs(m - ref) < max(0.02 * abs(ref), 3 * s), (q, m, s, ref)
+    # the engine's own numbers and ours from the same frames agree
+    assert rec["energy_frames"]["mean"] == pytest.approx(rec["energy"]["mean"], rel=2e-3)
+    assert rec["pressure_frames"]["mean"] == pytest.approx(
+        rec["pressure"]["mean"], abs=0.01 * abs(p_ref) + rec["pressure"]["sem"])
+    assert rec["phase"]["label"] == "fluid"
+    assert abs(rec["temperature_measured"]["mean"] - spec.temperature) < 0.02 * spec.temperature
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_and_openmm_rdfs_agree():
+    """Acceptance 2: argon at 345 K, 13.7 nm^-3: eps_rdf < 1 % and within statistical error."""
+    from deepilst.units import ARGON_C6, ARGON_C12
+
+    from deepilst.md import Protocol, SimSpec
+
+    recs = [simulate(SimSpec(345.0, 13.7, ARGON_C12, ARGON_C6, engine=e, seed=5,
+                             protocol=Protocol(equil_ps=20, prod_ps=150, n_particles=500)))
+            for e in ("gromacs", "openmm")]
+    r = _arr(recs[0]["r"])
+    g1, g2 = _arr(recs[0]["g"]), _arr(recs[1]["g"])
+    e1, e2 = _arr(recs[0]["g_err"]), _arr(recs[1]["g_err"])
+    assert eps_rdf(r, g1, g2) < 0.01
+    m = r > 0.3
+    z = np.abs(g1[m] - g2[m]) / np.sqrt(e1[m] ** 2 + e2[m] ** 2)
+    assert np.mean(z < 3) > 0.95
+    assert abs(np.mean(z**2) - 1) < 0.5  # errors are neither under- nor grossly over-estimated
+
+
+def test_dilute_limit_is_boltzmann_factor():
+    """At low density g(r) -> exp(-u(r)/kT)."""
+    from deepilst.units import lj_potential
+
+    spec = argon_spec(2.88, 0.02, "openmm", n=400, equil_ps=10, prod_ps=400)
+    rec = simulate(spec)
+    r = _arr(rec["r"])
+    g = _arr(rec["g"])
+    with np.errstate(over="ignore"):
+        boltz = np.exp(-lj_potential(np.maximum(r, 1e-3), spec.c12, spec.c6)
+                       / (KB * spec.temperature))
+    # windows of 0.05 nm around the contact peak, weighted by r^2
+    for lo in np.arange(0.32, 0.62, 0.05):
+        m = (r >= lo) & (r < lo + 0.05)
+        ratio = np.sum(g[m] * r[m] ** 2) / np.sum(boltz[m] * r[m] ** 2)
+        assert ratio == pytest.approx(1.0, abs=0.06), (lo, ratio)
+
+
+def test_blow_up_is_caught_retried_and_reported():
+    from deepilst.md import Protocol, SimSpec
+
+    spec = SimSpec(345.0, 13.7, 9.7e-6, 6.22e-3, engine="openmm", seed=1,
+                   protocol=Protocol(equil_ps=5, prod_ps=10, n_particles=256, dt_ps=0.2))
+    with pytest.raises(SimulationError) as ei:
+        simulate(spec, retries=1)
+    assert str(ei.value).count("seed") == 2  # tried twice, with two seeds
