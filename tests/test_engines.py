@@ -38,9 +38,8 @@ def test_pressure_energy_match_thol_eos(engine, t_star, rho_star):
 @pytest.mark.gromacs
 def test_gromacs_and_openmm_rdfs_agree():
     """Acceptance 2: argon at 345 K, 13.7 nm^-3: eps_rdf < 1 % and within statistical error."""
-    from deepilst.units import ARGON_C6, ARGON_C12
-
     from deepilst.md import Protocol, SimSpec
+    from deepilst.units import ARGON_C6, ARGON_C12
 
     recs = [simulate(SimSpec(345.0, 13.7, ARGON_C12, ARGON_C6, engine=e, seed=5,
                              protocol=Protocol(equil_ps=20, prod_ps=150, n_particles=500)))

@@ -3,7 +3,15 @@ import math
 import numpy as np
 import pytest
 
-from deepilst.rdf import RDF, RDFAccumulator, centered_edges, eps_rdf, model_grid, rebin, shell_volumes
+from deepilst.rdf import (
+    RDF,
+    RDFAccumulator,
+    centered_edges,
+    eps_rdf,
+    model_grid,
+    rebin,
+    shell_volumes,
+)
 
 
 def test_ideal_gas_is_one():

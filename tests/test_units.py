@@ -4,8 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deepilst.units import (ARGON_C6, ARGON_C12, LJParams, ParameterError, c12_c6, physical_state,
-                            reduced_state, sigma_epsilon)
+from deepilst.units import (
+    ARGON_C6,
+    ARGON_C12,
+    LJParams,
+    ParameterError,
+    c12_c6,
+    physical_state,
+    reduced_state,
+    sigma_epsilon,
+)
 
 pos = st.floats(min_value=1e-8, max_value=1e8, allow_nan=False, allow_infinity=False)
 

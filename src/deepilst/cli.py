@@ -8,7 +8,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -54,24 +53,24 @@ def _command() -> str:
 def generate(
     design: str = typer.Option(..., help="paper | transfer | reduced | grid"),
     out: Path = typer.Option(..., "--out", "-o", help="output directory (resumable)"),
-    n: Optional[int] = typer.Option(None, help="number of systems (not for grid)"),
-    grid: Optional[Path] = typer.Option(None, help="CSV with columns T,rho,C12,C6 (design grid)"),
+    n: int | None = typer.Option(None, help="number of systems (not for grid)"),
+    grid: Path | None = typer.Option(None, help="CSV with columns T,rho,C12,C6 (design grid)"),
     engine: str = typer.Option("auto", help="auto | gromacs | openmm"),
-    workers: Optional[int] = typer.Option(None, help="local processes (default: all cores)"),
-    scheduler: Optional[str] = typer.Option(None, help="dask.distributed scheduler address"),
-    cluster_config: Optional[Path] = typer.Option(None, help="dask-jobqueue cluster JSON"),
+    workers: int | None = typer.Option(None, help="local processes (default: all cores)"),
+    scheduler: str | None = typer.Option(None, help="dask.distributed scheduler address"),
+    cluster_config: Path | None = typer.Option(None, help="dask-jobqueue cluster JSON"),
     equil_ps: float = typer.Option(100.0, help="equilibration, ps"),
     prod_ps: float = typer.Option(900.0, help="production, ps"),
     n_particles: int = typer.Option(1000, help="particles per system"),
     sample_every: int = typer.Option(200, help="MD steps between analysed frames"),
-    dt_ps: Optional[float] = typer.Option(None, help="time step, ps (default: 0.004 time units)"),
+    dt_ps: float | None = typer.Option(None, help="time step, ps (default: 0.004 time units)"),
     expand: int = typer.Option(50, help="reduced design: physical samples per simulation"),
     seed: int = typer.Option(0, help="design and simulation seed"),
     dry_run: bool = typer.Option(False, help="print the plan, run nothing"),
 ) -> None:
     """Simulate a design of LJ state points; one record per system in OUT/systems/."""
-    from deepilst.md.spec import Protocol
     from deepilst.md.simulate import resolve_engine
+    from deepilst.md.spec import Protocol
     from deepilst.runner import build_specs
     from deepilst.runner import generate as run_generate
     from deepilst.sampling import make_design
@@ -107,13 +106,13 @@ def simulate(
     prod_ps: float = typer.Option(100.0, help="production, ps"),
     n_particles: int = typer.Option(500, help="particles"),
     seed: int = typer.Option(0),
-    xvg: Optional[Path] = typer.Option(None, help="write g(r) as .xvg"),
-    plot: Optional[Path] = typer.Option(None, help="write a PNG/PDF plot of g(r)"),
+    xvg: Path | None = typer.Option(None, help="write g(r) as .xvg"),
+    plot: Path | None = typer.Option(None, help="write a PNG/PDF plot of g(r)"),
     json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Simulate one LJ fluid and report g(r), energy, pressure and phase."""
-    from deepilst.md.spec import Protocol, SimSpec
     from deepilst.md.simulate import simulate as run
+    from deepilst.md.spec import Protocol, SimSpec
 
     spec = SimSpec(temperature, density, c12, c6, engine=engine, seed=seed,
                    protocol=Protocol(equil_ps=equil_ps, prod_ps=prod_ps, n_particles=n_particles))

@@ -7,7 +7,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from deepilst.units import KB, ARGON_MASS, ParameterError, check_positive, sigma_epsilon
+from deepilst.units import ARGON_MASS, KB, ParameterError, check_positive, sigma_epsilon
 
 #: Default fraction of the LJ time unit used as the time step (validated in benchmarks/).
 DT_FRACTION = 0.004

@@ -1,0 +1,44 @@
+# deepilst: `make demo` (set up and run the main job), `make test` (set up and run the tests)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-slow install gromacs lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test,cluster]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# GROMACS from Debian where we are allowed to install it; otherwise the GROMACS tests skip
+gromacs:
+	@if command -v gmx >/dev/null 2>&1; then echo "gmx: $$(command -v gmx)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gromacs >/dev/null) \
+	  || echo "warning: could not install gromacs; its tests will be skipped"; \
+	else echo "warning: gmx not found and cannot apt-get install gromacs; its tests will be skipped"; fi
+
+demo: install gromacs
+	mkdir -p out
+	$(BIN)/deepilst simulate --temperature 345 --density 13.7 --c12 9.70e-6 --c6 6.22e-3 \
+	  --xvg out/demo_rdf.xvg --plot out/demo_rdf.png
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+test: install gromacs lint
+	$(BIN)/pytest
+
+test-slow: install gromacs
+	$(BIN)/pytest -m slow
+
+bench: install gromacs
+	$(BIN)/python benchmarks/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,90 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deepilst.dataset import build, expand_g, get_sample
+from deepilst.md import Protocol
+from deepilst.md.simulate import resolve_engine, simulate
+from deepilst.rdf import eps_rdf
+from deepilst.runner import build_specs, generate
+from deepilst.sampling import make_design
+from deepilst.units import KB, c12_c6, sigma_epsilon
+from deepilst.xvg import read_xvg
+
+from .helpers import argon_spec
+
+
+@pytest.fixture(scope="module")
+def reduced_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("red")
+    pts = make_design("reduced", 2, seed=4, expand=5)
+    proto = Protocol(equil_ps=4.0, prod_ps=10.0, n_particles=1000, sample_every=100, n_blocks=4)
+    specs = build_specs(pts, resolve_engine("auto"), proto, seed=0)
+    generate(specs, d / "run", workers=2, progress=False)
+    return d
+
+
+def test_build_info_export(reduced_run, tmp_path):
+    h5 = tmp_path / "red.h5"
+    res = build(reduced_run / "run", h5, command="test")
+    assert res["design"] == "reduced"
+    assert res["n_simulations"] == 2 and res["n_samples"] == 10
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "info", str(h5), "--json"],
+                       capture_output=True, text=True)
+    js = json.loads(r.stdout)
+    assert {"design", "n_simulations", "n_samples"} <= js.keys()
+    assert js["provenance"]["command"] == "test"
+    for i in range(10):
+        s = get_sample(h5, i)
+        ts = KB * s.temperature / sigma_epsilon(s.c12, s.c6)[1]
+        sim = get_sample(h5, 5 * (i // 5))  # first sample of each sim is the simulated state
+        ts0 = KB * sim.temperature / sigma_epsilon(sim.c12, sim.c6)[1]
+        assert ts == pytest.approx(ts0, rel=1e-9)
+        assert np.all(np.isfinite(s.g))
+        assert 8.0 <= s.density <= 19.4 and 290 <= s.temperature <= 400
+    out = tmp_path / "s3.xvg"
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "export", str(h5),
+                        "--sample", "3", "--xvg", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    data, legends = read_xvg(out)
+    np.testing.assert_allclose(data[:, 1], get_sample(h5, 3).g, rtol=1e-5, atol=1e-6)
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "export", str(h5),
+                        "--sample", "99", "--xvg", str(tmp_path / "no.xvg")], capture_output=True,
+                       text=True)
+    assert r.returncode != 0 and "out of range" in r.stderr and not (tmp_path / "no.xvg").exists()
+
+
+def test_identity_expansion_reproduces_grid(reduced_run, tmp_path):
+    h5 = tmp_path / "red.h5"
+    build(reduced_run / "run", h5)
+    import h5py
+
+    with h5py.File(h5) as h:
+        sims = h["sims"]
+        g, _ = expand_g(sims["fine_g"][0], float(h["fine_dr"][()]), sims["sigma"][0], sims["sigma"][0])
+        np.testing.assert_allclose(g, sims["g"][0], rtol=1e-4, atol=1e-5)
+
+
+def test_expanded_sample_equals_direct_simulation():
+    """Corresponding states: g of state B expanded from a run at state A (same T*, rho*)
+    equals a direct run at B within statistical error."""
+    eng = resolve_engine("auto")
+    a = argon_spec(2.0, 0.6, eng, n=1000, equil_ps=20, prod_ps=100, seed=11)
+    sig_b, eps_b = 0.30, 0.55
+    c12b, c6b = c12_c6(sig_b, eps_b)
+    b = argon_spec(2.0, 0.6, eng, n=1000, equil_ps=20, prod_ps=100, seed=12, c12=c12b, c6=c6b)
+    ra, rb = simulate(a), simulate(b)
+    fa = np.array(ra["fine"]["g"], float)
+    fe = np.array(ra["fine"]["g_err"], float)
+    g_exp, e_exp = expand_g(fa, ra["fine"]["dr"], ra["sigma"], sig_b, fine_g_err=fe)
+    r = np.array(rb["r"])
+    gb = np.array(rb["g"], float)
+    eb = np.array(rb["g_err"], float)
+    m = np.isfinite(g_exp) & (r > 0.25)
+    assert m.sum() > 200
+    assert eps_rdf(r[m], g_exp[m], gb[m]) < 0.01
+    z = np.abs(g_exp[m] - gb[m]) / np.sqrt(e_exp[m] ** 2 + eb[m] ** 2)
+    assert np.mean(z < 3) > 0.95
