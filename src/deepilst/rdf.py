@@ -24,37 +24,46 @@ FOUR_PI_3 = 4.0 * math.pi / 3.0
 
 @numba.njit(cache=True, fastmath=True, error_model="numpy")
 def _pair_pass(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - compiled
-    """Histogram all pair distances of one frame into ``hist`` (counts) and return the
-    potential energy and the sum of r du/dr of pairs inside ``rc`` (truncated, unshifted)."""
+    """Histogram all pair distances of one frame into ``hist`` (counts; ``hist[nbins]`` is the
+    overflow bin) and return the potential energy and the sum of r du/dr of pairs inside
+    ``rc`` (truncated, unshifted). The inner loop is split in passes that vectorise."""
     n = pos.shape[0]
     rmax = nbins * dr
     rmax2 = rmax * rmax
     rc2 = rc * rc
     inv_dr = 1.0 / dr
+    inv_box = 1.0 / box
+    r2b = np.empty(n)
+    kb = np.empty(n, dtype=np.int64)
     u_sum = 0.0
     w_sum = 0.0
     for i in range(n - 1):
         xi = pos[i, 0]
         yi = pos[i, 1]
         zi = pos[i, 2]
-        for j in range(i + 1, n):
+        m = n - i - 1
+        for jj in range(m):
+            j = i + 1 + jj
             dx = pos[j, 0] - xi
             dy = pos[j, 1] - yi
             dz = pos[j, 2] - zi
-            dx -= box * np.rint(dx / box)
-            dy -= box * np.rint(dy / box)
-            dz -= box * np.rint(dz / box)
+            dx -= box * np.floor(dx * inv_box + 0.5)
+            dy -= box * np.floor(dy * inv_box + 0.5)
+            dz -= box * np.floor(dz * inv_box + 0.5)
             r2 = dx * dx + dy * dy + dz * dz
-            if r2 < rmax2:
-                k = int(math.sqrt(r2) * inv_dr)
-                if k < nbins:
-                    hist[k] += 1
-            if r2 < rc2:
-                inv6 = 1.0 / (r2 * r2 * r2)
-                a = c12 * inv6 * inv6
-                b = c6 * inv6
-                u_sum += a - b
-                w_sum += -12.0 * a + 6.0 * b
+            r2b[jj] = r2
+            kb[jj] = int(math.sqrt(min(r2, rmax2)) * inv_dr)
+        if rc2 > 0.0:
+            for jj in range(m):
+                r2 = r2b[jj]
+                if r2 < rc2:
+                    inv6 = 1.0 / (r2 * r2 * r2)
+                    a = c12 * inv6 * inv6
+                    b = c6 * inv6
+                    u_sum += a - b
+                    w_sum += -12.0 * a + 6.0 * b
+        for jj in range(m):
+            hist[min(kb[jj], nbins)] += 1
     return u_sum, w_sum
 
 
@@ -147,7 +156,7 @@ class RDFAccumulator:
         self.rc, self.c12, self.c6 = float(rc), float(c12), float(c6)
         self.counts = np.zeros((self.n_blocks, self.nbins), dtype=np.int64)
         self.frames = np.zeros(self.n_blocks, dtype=np.int64)
-        self._buf = np.zeros(self.nbins, dtype=np.int64)
+        self._buf = np.zeros(self.nbins + 1, dtype=np.int64)
         self.energies: list[float] = []
         self.virials: list[float] = []
 
@@ -167,7 +176,7 @@ class RDFAccumulator:
         self._buf[:] = 0
         u, w = _pair_pass(pos, self.box, self.dr, self.nbins, self.rc, self.c12, self.c6,
                           self._buf)
-        self.counts[block] += self._buf
+        self.counts[block] += self._buf[: self.nbins]
         self.frames[block] += 1
         self.energies.append(u)
         self.virials.append(w)

@@ -119,7 +119,14 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     phase = PhaseDetector()
     q6_from = n_frames - phase.max_q6_frames
 
+    last: dict = {"pos": None, "moved": None}
+
     def sink(pos: np.ndarray, f: int) -> None:
+        if last["pos"] is not None:
+            d = pos - last["pos"]
+            d -= L * np.rint(d / L)
+            last["moved"] = float(np.mean(np.sum(d * d, axis=1)))  # nm^2 between frames
+        last["pos"] = pos.copy()
         acc.add_frame(pos, block=min(f // per_block, spec.protocol.n_blocks - 1))
         if f % max(1, n_frames // 50) == 0 or f >= q6_from:
             phase.add_frame(pos, L, q6=f >= q6_from)
@@ -159,8 +166,10 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     if not (np.all(np.isfinite(u_engine)) and np.all(np.isfinite(p_engine))):
         raise SimulationError("non-finite energy or pressure")
     t_mean, t_sem = mean_sem(t_kin)
-    if abs(t_mean - spec.temperature) > 0.1 * spec.temperature:
+    if not abs(t_mean - spec.temperature) <= 0.1 * spec.temperature:  # also catches NaN
         raise SimulationError(f"thermostat failed: <T> = {t_mean:.1f} K for {spec.temperature} K")
+    if last["moved"] is not None and not last["moved"] > 1e-6:
+        raise SimulationError("particles did not move between the last frames (frozen system)")
 
     u_mean, u_sem = mean_sem(u_engine)
     p_mean, p_sem = mean_sem(p_engine)
