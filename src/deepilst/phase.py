@@ -95,7 +95,7 @@ class PhaseDetector:
     and ``dispersion_index`` afterwards.
     """
 
-    def __init__(self, max_q6_frames: int = 3) -> None:
+    def __init__(self, max_q6_frames: int = 2) -> None:
         self.max_q6_frames = max_q6_frames
         self._solid: list[float] = []
         self._disp: list[float] = []

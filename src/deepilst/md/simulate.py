@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import math
 import os
 import platform
@@ -19,6 +16,7 @@ from deepilst.md.base import Engine, EngineUnavailable, SimulationError
 from deepilst.md.spec import DR_FINE, SimSpec
 from deepilst.phase import PhaseDetector
 from deepilst.rdf import RDFAccumulator, model_grid
+from deepilst.stats import detect_equilibration, mean_sem
 from deepilst.thermo import energy_tail, pressure_tail
 from deepilst.units import KB, KJ_MOL_NM3_TO_BAR
 
@@ -56,45 +54,14 @@ def get_engine(name: str) -> Engine:
     return OpenMMEngine()
 
 
-def statistical_inefficiency(x: np.ndarray) -> float:
-    """Statistical inefficiency g >= 1 of a time series (pymbar.timeseries)."""
-    x = np.asarray(x, dtype=float)
-    if len(x) < 4 or np.allclose(x, x[0]):
-        return 1.0
-    with _quiet():
-        from pymbar import timeseries
-
-        return float(max(1.0, timeseries.statistical_inefficiency(x)))
-
-
-def mean_sem(x: np.ndarray) -> tuple[float, float]:
-    """Mean and its standard error corrected for correlation."""
-    x = np.asarray(x, dtype=float)
-    g = statistical_inefficiency(x)
-    return float(x.mean()), float(x.std(ddof=1) * math.sqrt(g / len(x))) if len(x) > 1 else math.nan
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence pymbar's import banner."""
-    logging.getLogger("pymbar").setLevel(logging.ERROR)
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        yield
-
-
 def equilibration_check(x: np.ndarray) -> dict:
-    """pymbar.timeseries.detect_equilibration on the production energy series.
-
-    ``passed`` is True when the detected equilibrated region starts within the first 20 %
-    of the production run, i.e. the discarded equilibration was long enough.
-    """
+    """Automatic equilibration detection (pymbar's estimator, :mod:`deepilst.stats`) on the
+    production energy series. ``passed`` is True when the equilibrated region starts within
+    the first 20 % of the production run, i.e. the discarded equilibration was long enough."""
     x = np.asarray(x, dtype=float)
     if len(x) < 10:
         return {"passed": False, "t0_fraction": math.nan, "reason": "fewer than 10 frames"}
-    with _quiet():
-        from pymbar import timeseries
-
-        t0, g, neff = timeseries.detect_equilibration(x)
+    t0, g, neff = detect_equilibration(x, nskip=max(1, len(x) // 100))
     frac = float(t0) / len(x)
     return {"passed": bool(frac <= 0.2), "t0_fraction": frac, "g": float(g), "n_eff": float(neff)}
 
