@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates dataset v1 (issue 3). Resumable: rerun after any interruption.
-# WORKERS (default: all cores) and RUNS (default: runs/v1) may be set in the environment.
+# WORKERS (default: all cores) and RUNS (default: /work/deepilst-runs/v1, outside the work
+# tree so that a fresh checkout keeps finished systems) may be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${WORKERS:-$(nproc)}
-RUNS=${RUNS:-runs/v1}
+RUNS=${RUNS:-/work/deepilst-runs/v1}
 P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 200 --workers $W"
 D=.venv/bin/deepilst
 $D generate --design grid --grid data/argon_grid.csv --out $RUNS/argon $P --seed 2019

@@ -7,7 +7,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from deepilst.units import ARGON_MASS, KB, ParameterError, check_positive, sigma_epsilon
+from deepilst.units import ARGON_MASS, KB, LJParams, ParameterError, check_positive
 
 #: Default fraction of the LJ time unit used as the time step (validated in benchmarks/).
 DT_FRACTION = 0.004
@@ -95,12 +95,19 @@ class SimSpec:
 
     # ---- derived quantities -------------------------------------------------------------
     @property
+    def lj(self) -> LJParams:
+        """The pair potential of this system."""
+        return LJParams(self.c12, self.c6)
+
+    @property
     def sigma(self) -> float:
-        return sigma_epsilon(self.c12, self.c6)[0]
+        """sigma [nm]."""
+        return self.lj.sigma
 
     @property
     def epsilon(self) -> float:
-        return sigma_epsilon(self.c12, self.c6)[1]
+        """epsilon [kJ/mol]."""
+        return self.lj.epsilon
 
     @property
     def t_star(self) -> float:
