@@ -57,6 +57,16 @@ def test_build_info_export(reduced_run, tmp_path):
     assert r.returncode != 0 and "out of range" in r.stderr and not (tmp_path / "no.xvg").exists()
 
 
+def test_phase_map(reduced_run, tmp_path):
+    h5 = tmp_path / "red.h5"
+    build(reduced_run / "run", h5)
+    png = tmp_path / "phases.png"
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "phases", str(h5), "-o",
+                        str(png)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert png.stat().st_size > 1000 and "fluid" in r.stdout
+
+
 def test_identity_expansion_reproduces_grid(reduced_run, tmp_path):
     h5 = tmp_path / "red.h5"
     build(reduced_run / "run", h5)

@@ -204,6 +204,29 @@ def dataset_export(path: Path, sample: int = typer.Option(..., help="sample inde
     typer.echo(str(xvg))
 
 
+@dataset_app.command("phases")
+@friendly
+def dataset_phases(paths: list[Path] = typer.Argument(..., help="HDF5 datasets"),
+                   out: Path = typer.Option(..., "-o", "--out", help="PNG/PDF to write")) -> None:
+    """Plot every simulated state in (rho*, T*) coloured by phase label; print phase fractions."""
+    import numpy as np
+
+    from deepilst.dataset import info, open_dataset
+    from deepilst.plots import plot_phase_map
+
+    ts, rs, labs = [], [], []
+    for p in paths:
+        with open_dataset(p) as h:
+            ts.append(h["sims"]["T_star"][:])
+            rs.append(h["sims"]["rho_star"][:])
+            labs += [x.decode() for x in h["sims"]["phase"][:]]
+        fr = info(p)["phase_fractions"]
+        typer.echo(f"{p}: " + ", ".join(f"{k} {v:.1%}" for k, v in fr.items()))
+    plot_phase_map(out, np.concatenate(ts), np.concatenate(rs), labs,
+                   title=", ".join(Path(p).stem for p in paths))
+    typer.echo(str(out))
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
