@@ -33,12 +33,12 @@ HERE = Path(__file__).parent
 
 
 def specs_for(engine: str, n: int) -> list[SimSpec]:
-    # GROMACS: the production protocol of dataset v1 (N = 1000, 400 ps, ~8e7 atom-steps);
-    # OpenMM is ~6x slower on one core, so it gets N = 500 and 100 ps.
+    # GROMACS: the production protocol of dataset v1 (N = 1000, 400 ps at dt 0.008 units, ~4e7 atom-steps);
+    # OpenMM is ~6x slower on one core, so it gets N = 500 and 180 ps.
     if engine == "gromacs":
-        proto = Protocol(equil_ps=50, prod_ps=350, n_particles=1000, sample_every=200)
+        proto = Protocol(equil_ps=50, prod_ps=350, n_particles=1000, sample_every=100)
     else:
-        proto = Protocol(equil_ps=20, prod_ps=80, n_particles=500, sample_every=200)
+        proto = Protocol(equil_ps=20, prod_ps=160, n_particles=500, sample_every=100)
     return [SimSpec(320.0 + 20 * i, 12.0 + i, ARGON_C12, ARGON_C6, engine=engine, seed=100 + i,
                     protocol=proto) for i in range(n)]
 

