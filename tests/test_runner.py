@@ -90,3 +90,16 @@ def test_dask_local_cluster(tmp_path):
         res = generate(specs, out, client=client, progress=False)
     assert res["done"] == 2
     _check_dir(out, 2)
+
+
+def test_atomic_write_permissions_and_cleanup(tmp_path):
+    from deepilst.fileio import atomic_path, write_json_atomic
+
+    p = tmp_path / "a.json"
+    write_json_atomic(p, {"x": 1})
+    assert p.stat().st_mode & 0o044  # readable by others, not 0600 like mkstemp
+    with pytest.raises(RuntimeError):
+        with atomic_path(tmp_path / "b.json") as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("boom")
+    assert not (tmp_path / "b.json").exists() and not list(tmp_path.glob(".deepilst-tmp-*"))
