@@ -21,10 +21,11 @@ import numpy as np
 
 from deepilst.md import Protocol, SimSpec
 from deepilst.md.base import SimulationError
-from deepilst.md.gromacs_engine import GromacsEngine, _run, mdp, read_xvg_columns
+from deepilst.md.gromacs_engine import GromacsEngine, _run, mdp
 from deepilst.md.simulate import simulate
 from deepilst.rdf import eps_rdf
 from deepilst.units import KB, c12_c6
+from deepilst.xvg import read_xvg
 
 HERE = Path(__file__).parent
 # (label, T*, rho*, sigma, eps): physical states inside Table 1
@@ -44,7 +45,7 @@ def nve_drift(spec: SimSpec, eng: GromacsEngine) -> float:
         eng._mdrun(d, spec)
         _run([eng.gmx, "-quiet", "energy", "-f", "md.edr", "-o", "e.xvg"], d,
              stdin="Total-Energy\n\n")
-        data, _ = read_xvg_columns(d / "e.xvg")
+        data, _ = read_xvg(d / "e.xvg")
     t, e = data[:, 0], data[:, 1]
     m = t > t[-1] * 0.2
     slope = np.polyfit(t[m], e[m], 1)[0]  # kJ/mol/ps, whole system

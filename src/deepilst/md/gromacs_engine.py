@@ -20,6 +20,7 @@ import numpy as np
 from deepilst.md.base import Engine, EngineRun, EngineUnavailable, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
+from deepilst.xvg import read_xvg
 
 
 def gmx_binary() -> str | None:
@@ -122,19 +123,8 @@ def _run(cmd: list[str], cwd: Path, stdin: str | None = None, timeout: float = 6
         err = p.stderr
         if "Fatal error:" in err:
             msg = " ".join(err.split("Fatal error:")[1].strip().split("\n")[:3])
-        raise SimulationError(f"{Path(cmd[1]).name} {cmd[2] if len(cmd) > 2 else ''} failed: {msg}")
+        raise SimulationError(f"gmx {cmd[2]} failed (exit {p.returncode}): {msg}")
     return p.stdout + p.stderr
-
-
-def read_xvg_columns(path: Path) -> tuple[np.ndarray, list[str]]:
-    """Numeric columns of a GROMACS .xvg file and the legends of its data sets."""
-    rows, legends = [], []
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("@") and " legend " in line and line.split()[1].startswith("s"):
-            legends.append(line.split('"')[1] if '"' in line else "")
-        elif line and not line.startswith(("#", "@", "&")):
-            rows.append([float(x) for x in line.split()])
-    return np.array(rows), legends
 
 
 class GromacsEngine(Engine):
@@ -197,7 +187,7 @@ class GromacsEngine(Engine):
             b = spec.n_equil_steps * spec.dt + 0.5 * k * spec.dt
             _run([self.gmx, "-quiet", "energy", "-f", "md.edr", "-o", "energy.xvg",
                   "-b", f"{b:.6f}"], d, stdin="Potential\nPressure\nTemperature\n\n")
-            data, legends = read_xvg_columns(d / "energy.xvg")
+            data, legends = read_xvg(d / "energy.xvg")
         col = {name: i + 1 for i, name in enumerate(legends)}
         try:
             pot = data[:, col["Potential"]]

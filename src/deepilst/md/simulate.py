@@ -143,9 +143,7 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     uf_mean, uf_sem = mean_sem(u_frames)
     pf_mean, pf_sem = mean_sem(p_frames)
     ph = phase.result()
-    import numpy
-
-    versions = {"deepilst": __version__, "numpy": numpy.__version__, engine.name: run.version,
+    versions = {"deepilst": __version__, "numpy": np.__version__, engine.name: run.version,
                 "python": platform.python_version()}
     return {
         "schema": RECORD_SCHEMA,
