@@ -54,7 +54,7 @@ def plot_phase_map(path: str | Path, t_star, rho_star, labels, title: str = ""):
     ax.set_xlabel(r"$\rho^*$")
     ax.set_ylabel(r"$T^*$")
     ax.set_title(title, fontsize=9)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
     fig.tight_layout()
     suffix = Path(path).suffix.lstrip(".") or "png"
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=suffix))
