@@ -1,0 +1,106 @@
+"""Read a user's g(r) from a file and put it on the model grid.
+
+Formats (r in nm in all of them):
+
+* GROMACS ``.xvg`` (any '#'/'@' header, several data columns; ``gmx rdf`` prints r with three
+  decimals, so r values can repeat: rows with the same r are averaged);
+* VOTCA tables such as ``.dist.tgt`` (columns r, g, flag; the flag is ignored);
+* CSV (comma separated, optional header line) or whitespace-separated columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from deepilst.rdf import model_grid
+
+
+class RDFInputError(ValueError):
+    """The RDF file cannot be used; the message names the file and what was expected."""
+
+
+def _rows(path: Path) -> tuple[np.ndarray, list[str]]:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RDFInputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    rows, legends, width = [], [], None
+    for ln, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith(("#", "&", ";")):
+            continue
+        if s.startswith("@"):
+            parts = s.split()
+            if len(parts) > 2 and parts[1].startswith("s") and parts[2] == "legend":
+                legends.append(s.split('"')[1] if '"' in s else "")
+            continue
+        fields = [f for f in s.replace(",", " ").split()]
+        vals = []
+        for f in fields:
+            try:
+                vals.append(float(f))
+            except ValueError:
+                vals.append(None)
+        # VOTCA flags ('i', 'o', 'u') in the last column are not data
+        while len(vals) > 2 and vals[-1] is None and vals[0] is not None:
+            vals.pop()
+        if not rows and any(v is None for v in vals):
+            continue  # a header line (CSV column names)
+        if any(v is None for v in vals):
+            raise RDFInputError(f"{path}, line {ln}: expected numbers, got {s[:40]!r}")
+        if len(vals) < 2:
+            raise RDFInputError(f"{path}, line {ln}: expected at least two columns (r, g)")
+        if width is None:
+            width = len(vals)
+        elif len(vals) != width:
+            raise RDFInputError(f"{path}, line {ln}: {len(vals)} columns, expected {width}")
+        rows.append(vals)
+    if len(rows) < 3:
+        raise RDFInputError(f"{path}: no RDF data (expected rows of r [nm] and g(r))")
+    return np.array(rows, dtype=float), legends
+
+
+def read_rdf(path: str | Path, column: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """r [nm] (strictly increasing) and g(r) from ``path``; ``column`` counts data columns
+    after r from 1. Rows with equal r are averaged; rows are sorted by r."""
+    p = Path(path)
+    data, _ = _rows(p)
+    if not 1 <= column < data.shape[1]:
+        raise RDFInputError(f"{p}: column {column} requested, the file has data columns "
+                            f"1..{data.shape[1] - 1}")
+    r, g = data[:, 0], data[:, column]
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(g))):
+        raise RDFInputError(f"{p}: non-finite values in r or g(r)")
+    if np.any(r < 0):
+        raise RDFInputError(f"{p}: negative r")
+    if np.any(g < 0):
+        raise RDFInputError(f"{p}: negative g(r) at r = {r[np.argmax(g < 0)]:.4g} nm")
+    order = np.argsort(r, kind="stable")
+    r, g = r[order], g[order]
+    ru, inv = np.unique(r, return_inverse=True)
+    gu = np.bincount(inv, weights=g) / np.bincount(inv)
+    return ru, gu
+
+
+def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: float = 1.5,
+                  source: str = "input", grid: np.ndarray | None = None) -> np.ndarray:
+    """Linear interpolation of g(r) onto the model grid (0..1.5 nm, 0.005 nm).
+
+    The input must cover [r_min, r_max] (within half a grid step); grid points below the input
+    range get NaN (the model only reads r >= r_min).
+    """
+    grid = model_grid() if grid is None else np.asarray(grid, dtype=float)
+    tol = 0.5 * (grid[1] - grid[0])
+    if r[0] > r_min + tol or r[-1] < r_max - tol:
+        raise RDFInputError(f"{source}: r covers {r[0]:.3f}-{r[-1]:.3f} nm; the model needs "
+                            f"{r_min}-{r_max} nm")
+    out = np.interp(grid, r, g, left=np.nan, right=g[-1])
+    return out
+
+
+def load_rdf(path: str | Path, column: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(model grid r, g on it) from a file; see :func:`read_rdf` and :func:`to_model_grid`."""
+    r, g = read_rdf(path, column)
+    return model_grid(), to_model_grid(r, g, source=str(path))
