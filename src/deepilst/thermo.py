@@ -46,3 +46,40 @@ def lj_eos(temperature: float, density: float, c12: float, c6: float,
     p_star = rs * ts * (1.0 + m.get_Ar01(ts, rs, z))
     u_star = ts * m.get_Ar10(ts, rs, z)
     return p_star * eps / sigma**3 * KJ_MOL_NM3_TO_BAR, u_star * eps
+
+
+def _integrand_window(r: np.ndarray, g: np.ndarray, r_end: float) -> tuple[np.ndarray, np.ndarray]:
+    r = np.asarray(r, dtype=float)
+    g = np.asarray(g, dtype=float)
+    m = np.isfinite(g) & (r > 0) & (r <= r_end + 1e-12)
+    return r[m], g[m]
+
+
+def energy_from_rdf(r: np.ndarray, g: np.ndarray, density: float, c12: float, c6: float,
+                    rc: float | None = None) -> float:
+    """Potential energy per particle [kJ/mol] from g(r): 2 pi rho int u g r^2 dr up to ``rc``
+    (default: the end of the data) plus the analytic tail beyond it (g = 1, full LJ).
+
+    r in nm on a uniform grid, g dimensionless (NaN entries are skipped), rho in nm^-3. With
+    ``rc`` = the MD cutoff this is the quantity GROMACS and OpenMM report with their
+    dispersion correction.
+    """
+    from deepilst.units import lj_potential
+
+    r_end = float(r[np.isfinite(g)][-1]) if rc is None else float(rc)
+    rr, gg = _integrand_window(r, g, r_end)
+    f = lj_potential(rr, c12, c6) * gg * rr**2
+    return float(2.0 * math.pi * density * np.trapezoid(f, rr)) + energy_tail(density, c12, c6, r_end)
+
+
+def pressure_from_rdf(r: np.ndarray, g: np.ndarray, temperature: float, density: float,
+                      c12: float, c6: float, rc: float | None = None) -> float:
+    """Pressure [bar] from g(r) by the virial route: rho kB T - (2 pi/3) rho^2 int r u'(r) g r^2
+    dr up to ``rc`` (default: the end of the data) plus the analytic tail beyond it."""
+    from deepilst.units import lj_r_du_dr
+
+    r_end = float(r[np.isfinite(g)][-1]) if rc is None else float(rc)
+    rr, gg = _integrand_window(r, g, r_end)
+    f = lj_r_du_dr(rr, c12, c6) * gg * rr**2
+    p = density * KB * temperature - (2.0 * math.pi / 3.0) * density**2 * np.trapezoid(f, rr)
+    return float(p * KJ_MOL_NM3_TO_BAR) + pressure_tail(density, c12, c6, r_end)
