@@ -37,7 +37,8 @@ def friendly(fn):
             _fail(str(exc))
         except Exception as exc:  # known library errors by name, anything else re-raised
             names = {c.__name__ for c in type(exc).__mro__}
-            if names & {"EngineUnavailable", "DatasetError", "SimulationError", "ValueError"}:
+            if names & {"EngineUnavailable", "DatasetError", "SimulationError", "ValueError",
+                        "RDFInputError"}:
                 _fail(str(exc))
             raise
 
@@ -161,6 +162,56 @@ def simulate(
     typer.echo("   r/nm    g(r)")
     for i in range(50, 301, 10):
         typer.echo(f"  {r[i]:.3f}  {g[i]:.4f}")
+
+
+@app.command()
+@friendly
+def validate(
+    file: Path = typer.Argument(..., help="reference g(r): .xvg, VOTCA .dist.tgt, CSV"),
+    temperature: float = typer.Option(..., "--temperature", "-T", help="K"),
+    density: float = typer.Option(..., "--density", "-d", help="nm^-3"),
+    params: str = typer.Option(..., help="C12,C6 to validate (kJ mol^-1 nm^12, nm^6)"),
+    column: int = typer.Option(1, help="data column of FILE holding g(r)"),
+    engine: str = typer.Option("auto", help="auto | gromacs | openmm"),
+    n_particles: int = typer.Option(1000),
+    equil_ps: float = typer.Option(50.0),
+    prod_ps: float = typer.Option(350.0),
+    seed: int = typer.Option(0),
+    plot: Path | None = typer.Option(None, help="RDF overlay, PNG or PDF"),
+    json_out: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Simulate the LJ fluid with the given parameters at the input state and compare g(r)."""
+    from deepilst.md.spec import Protocol
+    from deepilst.rdfio import load_rdf
+    from deepilst.units import ParameterError, check_positive
+
+    try:
+        c12_s, c6_s = params.split(",")
+    except ValueError:
+        raise ParameterError(f"--params must be 'C12,C6', got {params!r}") from None
+    c12, c6 = check_positive("C12", c12_s), check_positive("C6", c6_s)
+    check_positive("temperature", temperature)
+    check_positive("density", density)
+    r, g = load_rdf(file, column)
+    from deepilst.validate import plot_overlay, validate_params
+
+    res = validate_params(r, g, temperature, density, c12, c6, engine=engine, seed=seed,
+                          protocol=Protocol(equil_ps=equil_ps, prod_ps=prod_ps,
+                                            n_particles=n_particles))
+    if plot:
+        plot_overlay(plot, r, g, res, label=file.name)
+    summary = {k: v for k, v in res.items() if k not in ("r", "g_md", "g_md_err")}
+    summary.update({"C12": c12, "C6": c6, "temperature": temperature, "density": density})
+    if json_out:
+        typer.echo(json.dumps(summary, indent=1))
+        return
+    typer.echo(f"eps_rdf = {100 * res['eps_rdf']:.3f} %   (engine {res['engine']}, phase "
+               f"{res['phase']}, T* {res['T_star']:.3f}, rho* {res['rho_star']:.3f})")
+    typer.echo(f"MD:         P = {res['pressure_bar']:.1f} +- {res['pressure_sem']:.1f} bar, "
+               f"U/N = {res['energy_kJ_mol']:.4f} +- {res['energy_sem']:.4f} kJ/mol")
+    typer.echo(f"input g(r): P = {res['pressure_from_input_rdf_bar']:.1f} bar, "
+               f"U/N = {res['energy_from_input_rdf_kJ_mol']:.4f} kJ/mol (same parameters)")
+    typer.echo(f"cutoff: {res['cutoff_convention']}")
 
 
 @dataset_app.command("build")
