@@ -41,3 +41,40 @@ def test_corresponding_states_over_the_domain(t_star, rho_star, sig_b, eps_b):
     assert eps_rdf(r[m], g_exp[m], gb[m]) < 0.01
     z = np.abs(g_exp[m] - gb[m]) / np.sqrt(e_exp[m] ** 2 + eb[m] ** 2)
     assert np.mean(z < 3) > 0.95
+
+
+def test_expansion_at_five_random_reduced_states():
+    """Issue 3: a sample expanded by corresponding states equals a direct simulation of that
+    physical state within statistical error, at 5 random states of the reduced design."""
+    import hashlib
+
+    from deepilst.dataset import expansion_states
+    from deepilst.md import Protocol
+    from deepilst.runner import build_specs
+    from deepilst.sampling import make_design
+
+    eng = resolve_engine("auto")
+    proto = Protocol(equil_ps=50, prod_ps=200, n_particles=1000)
+    pts = make_design("reduced", 40, seed=123, expand=10)
+    rng = np.random.default_rng(5)
+    for p in [pts[i] for i in rng.choice(len(pts), 5, replace=False)]:
+        spec = build_specs([p], eng, proto, seed=77)[0]
+        ra = simulate(spec)
+        reach = len(ra["fine"]["g"]) * ra["fine"]["dr"] / ra["sigma"]
+        seed = int(hashlib.sha256(ra["key"].encode()).hexdigest()[:8], 16)
+        rows = expansion_states(ra["T_star"], ra["rho_star"], 2, seed,
+                                (spec.temperature, spec.density, spec.c12, spec.c6), reach)
+        t, rho, c12, c6 = rows[1]
+        from deepilst.md import SimSpec
+
+        rb = simulate(SimSpec(t, rho, c12, c6, engine=eng, seed=78, protocol=proto))
+        sig_b = rb["sigma"]
+        g_exp, e_exp = expand_g(np.array(ra["fine"]["g"], float), ra["fine"]["dr"], ra["sigma"],
+                                sig_b, fine_g_err=np.array(ra["fine"]["g_err"], float))
+        r = np.array(rb["r"])
+        gb, eb = np.array(rb["g"], float), np.array(rb["g_err"], float)
+        m = np.isfinite(g_exp) & (r >= 0.25) & (eb > 0)
+        assert m.sum() > 150  # r >= 0.25 nm outside the core (g > 0)
+        assert eps_rdf(r[m], g_exp[m], gb[m]) < 0.01, (ra["T_star"], ra["rho_star"])
+        z = np.abs(g_exp[m] - gb[m]) / np.sqrt(e_exp[m] ** 2 + eb[m] ** 2)
+        assert np.mean(z < 3) > 0.95, (ra["T_star"], ra["rho_star"], np.mean(z < 3))
