@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from deepilst.rdf import model_grid
+from deepilst.xvg import scan
 
 
 class RDFInputError(ValueError):
@@ -26,16 +27,9 @@ def _rows(path: Path) -> tuple[np.ndarray, list[str]]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise RDFInputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    rows, legends, width = [], [], None
-    for ln, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith(("#", "&", ";")):
-            continue
-        if s.startswith("@"):
-            parts = s.split()
-            if len(parts) > 2 and parts[1].startswith("s") and parts[2] == "legend":
-                legends.append(s.split('"')[1] if '"' in s else "")
-            continue
+    rows, width = [], None
+    lines, legends = scan(text, comments=("#", "&", ";"))
+    for ln, s in lines:
         fields = [f for f in s.replace(",", " ").split()]
         vals = []
         for f in fields:

@@ -24,6 +24,31 @@ def write_xvg(path: str | Path, x: np.ndarray, columns: list[np.ndarray], legend
     write_text_atomic(path, "\n".join(lines) + "\n")
 
 
+def legend_of(line: str) -> str | None:
+    """The legend of an xmgrace data set line ``@ sN legend "name"``, else None."""
+    parts = line.split()
+    if len(parts) > 2 and parts[0] == "@" and parts[1].startswith("s") and parts[2] == "legend":
+        return line.split('"')[1] if '"' in line else ""
+    return None
+
+
+def scan(text: str, comments: tuple[str, ...] = ("#", "&")) -> tuple[list[tuple[int, str]], list[str]]:
+    """Split xvg-like text into data lines (line number, stripped text) and data-set legends;
+    blank lines, '@' markup and lines starting with ``comments`` are not data."""
+    lines, legends = [], []
+    for ln, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith(comments):
+            continue
+        if s.startswith("@"):
+            leg = legend_of(s)
+            if leg is not None:
+                legends.append(leg)
+            continue
+        lines.append((ln, s))
+    return lines, legends
+
+
 def read_xvg(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """Numeric rows of an .xvg file (array of shape (n, n_cols)) and its data-set legends.
 
@@ -31,18 +56,9 @@ def read_xvg(path: str | Path) -> tuple[np.ndarray, list[str]]:
     numbers, all rows with the same number of columns.
     """
     p = Path(path)
-    rows, legends = [], []
-    for ln, line in enumerate(p.read_text().splitlines(), start=1):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("@"):
-            parts = s.split()
-            if len(parts) > 2 and parts[1].startswith("s") and parts[2] == "legend":
-                legends.append(s.split('"')[1] if '"' in s else "")
-            continue
-        if s.startswith(("#", "&")):
-            continue
+    rows = []
+    lines, legends = scan(p.read_text())
+    for ln, s in lines:
         try:
             vals = [float(v) for v in s.split()]
         except ValueError:
