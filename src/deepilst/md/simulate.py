@@ -89,11 +89,13 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     last: dict = {"pos": None, "moved": None}
 
     def sink(pos: np.ndarray, f: int) -> None:
-        if last["pos"] is not None:
+        # frozen-system check: only the last two frames are compared
+        if f == n_frames - 2:
+            last["pos"] = pos.copy()
+        elif f == n_frames - 1 and last["pos"] is not None:
             d = pos - last["pos"]
             d -= L * np.rint(d / L)
             last["moved"] = float(np.mean(np.sum(d * d, axis=1)))  # nm^2 between frames
-        last["pos"] = pos.copy()
         acc.add_frame(pos, block=min(f // per_block, spec.protocol.n_blocks - 1))
         if f % max(1, n_frames // 50) == 0 or f >= q6_from:
             phase.add_frame(pos, L, q6=f >= q6_from)
