@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow install gromacs lint bench clean
+.PHONY: demo test test-slow install gromacs lint bench models clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test,cluster]"
+	$(BIN)/python -m pip install -q -e ".[test,cluster,ml]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,10 +23,8 @@ gromacs:
 	  || echo "warning: could not install gromacs; its tests will be skipped"; \
 	else echo "warning: gmx not found and cannot apt-get install gromacs; its tests will be skipped"; fi
 
-demo: install gromacs
-	mkdir -p out
-	$(BIN)/deepilst simulate --temperature 345 --density 13.7 --c12 9.70e-6 --c6 6.22e-3 \
-	  --xvg out/demo_rdf.xvg --plot out/demo_rdf.png
+demo: install
+	$(BIN)/deepilst predict examples/argon_330K_16.5nm3.xvg --temperature 330 --density 16.5
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
@@ -39,6 +37,11 @@ test-slow: install gromacs
 
 bench: install gromacs
 	$(BIN)/python benchmarks/engine_overhead.py
+	$(BIN)/python benchmarks/predict_speed.py
+
+# retrain the shipped models from the committed datasets (about 10 min on 2 cores)
+models: install
+	scripts/train_models.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

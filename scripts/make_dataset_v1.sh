@@ -9,9 +9,9 @@ RUNS=${RUNS:-/work/deepilst-runs/v1}
 P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 100 --workers $W"
 D=.venv/bin/deepilst
 $D generate --design grid --grid data/argon_grid.csv --out $RUNS/argon $P --seed 2019
+$D generate --design reduced --n 520 --expand 50 --out $RUNS/train $P --seed 9
 $D generate --design paper --n 500 --out $RUNS/test $P --seed 7
 $D generate --design transfer --n 200 --out $RUNS/transfer $P --seed 8
-$D generate --design reduced --n 520 --expand 50 --out $RUNS/train $P --seed 9
 for s in argon test transfer train; do
   $D dataset build $RUNS/$s -o data/v1_$s.h5
 done

@@ -38,7 +38,7 @@ def friendly(fn):
         except Exception as exc:  # known library errors by name, anything else re-raised
             names = {c.__name__ for c in type(exc).__mro__}
             if names & {"EngineUnavailable", "DatasetError", "SimulationError", "ValueError",
-                        "RDFInputError"}:
+                        "RDFInputError", "ModelError"}:
                 _fail(str(exc))
             raise
 
@@ -163,6 +163,164 @@ def simulate(
     for i in range(50, 301, 10):
         typer.echo(f"  {r[i]:.3f}  {g[i]:.4f}")
 
+@app.command()
+@friendly
+def train(
+    data: list[Path] = typer.Argument(..., help="training HDF5 dataset(s)"),
+    model: str = typer.Option("ensemble", help="paper (the paper's network) | ensemble (ours)"),
+    out: Path = typer.Option(..., "-o", "--out", help="model directory to write"),
+    seed: int = typer.Option(0, help="seed of split, initialisation and batches"),
+    epochs: int | None = typer.Option(None, help="maximum epochs (default: the model's)"),
+    members: int | None = typer.Option(None, help="ensemble members (ensemble only)"),
+    threads: int | None = typer.Option(None, help="torch CPU threads (default: torch's)"),
+) -> None:
+    """Train a model on dataset(s), split 75/12.5/12.5 by source simulation; early stopping."""
+    import time
+
+    from deepilst.model.core import DeepILST
+    from deepilst.model.data import load_arrays
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    t0 = time.time()
+    arrays = load_arrays(*data)
+    cfg = {}
+    if epochs is not None:
+        cfg["epochs"] = epochs
+    if members is not None:
+        if model == "paper":
+            raise ValueError("--members applies to the ensemble model only")
+        cfg["members"] = members
+    m = DeepILST(model, cfg, seed=seed).fit(arrays)
+    import platform
+
+    import torch
+
+    m.save(out, extra={"provenance": {"command": _command(), "torch": torch.__version__,
+                                      "python": platform.python_version(),
+                                      "wall_s_total": time.time() - t0,
+                                      "threads": torch.get_num_threads()}})
+    typer.echo(f"{out}: {model} model, {m.meta['epochs_run']} epochs, best epochs "
+               f"{m.meta['best_epoch']}, {m.meta['train_wall_s']:.0f} s")
+
+
+@app.command()
+@friendly
+def evaluate(
+    model: str = typer.Argument(..., help="model directory or shipped model name"),
+    data: list[Path] = typer.Argument(..., help="datasets; the model's own training file is "
+                                      "reported as train/val/test by its saved split"),
+    plot: Path | None = typer.Option(None, help="parity plot (PNG/PDF), like the paper's Fig. 2"),
+    json_out: Path | None = typer.Option(None, "--json", help="write metrics as JSON"),
+) -> None:
+    """MAPE per parameter (all and fluid states), 95 % coverage, domain flags, regions."""
+    import numpy as np
+
+    from deepilst.fileio import write_text_atomic
+    from deepilst.model.data import load_arrays
+    from deepilst.model.evaluate import evaluate as run_eval
+    from deepilst.model.evaluate import parity_plot, split_sets
+    from deepilst.predict import load_model
+
+    m = load_model(model)
+    own = {d["sha256"] for d in m.meta.get("datasets", [])}
+    sets = {}
+    for p in data:
+        a = load_arrays(p)
+        if a.hashes[0] in own:
+            sets.update(split_sets(m, a))
+        else:
+            sets[p.stem.removeprefix("v1_")] = a
+    res = run_eval(m, sets)
+    preds = res.pop("_pred")
+    for name, r in res.items():
+        typer.echo(f"{name:9s} n={r['n']:5d}  MAPE C12 {r['C12']['mape']:6.2f} %  C6 {r['C6']['mape']:6.2f} %"
+                   f"  | fluid C12 {r['C12']['mape_fluid'] or float('nan'):6.2f} %  C6 "
+                   f"{r['C6']['mape_fluid'] or float('nan'):6.2f} %  | 95 % cover C12 "
+                   f"{r['C12']['coverage95']:.2f} C6 {r['C6']['coverage95']:.2f}"
+                   f"  | in domain {r['in_domain_fraction']:.2f}")
+    if plot:
+        band = None
+        if "train" in sets:
+            from deepilst.sampling import TABLE1
+
+            p, d = preds["train"], sets["train"]
+            se = [((p[k] - getattr(d, k)) / (TABLE1[k][1] - TABLE1[k][0])) ** 2 for k in ("C12", "C6")]
+            band = 4 * float(np.sqrt(np.mean(se)))
+        parity_plot(plot, sets, preds, band, title=f"{m.kind} model")
+        typer.echo(str(plot))
+    if json_out:
+        write_text_atomic(json_out, json.dumps({"model": str(model), "kind": m.kind, "sets": res},
+                                               indent=1))
+        typer.echo(str(json_out))
+
+
+@app.command()
+@friendly
+def predict(
+    files: list[Path] = typer.Argument(..., help="g(r) files: GROMACS .xvg, VOTCA .dist.tgt, CSV"),
+    temperature: float = typer.Option(..., "--temperature", "-T", help="K"),
+    density: float = typer.Option(..., "--density", "-d", help="number density, nm^-3"),
+    model: str | None = typer.Option(None, help="model directory or shipped name (default ensemble)"),
+    column: int = typer.Option(1, help="data column holding g(r) (1 = first after r)"),
+    fmt: str = typer.Option("table", "--format", help="table | json"),
+    snippet: bool = typer.Option(True, help="print GROMACS / LAMMPS / OpenMM snippets (table)"),
+    mass: float = typer.Option(39.948, help="bead mass for the snippets, amu"),
+) -> None:
+    """Lennard-Jones C12, C6 (sigma, epsilon) with uncertainty from g(r) at (T, rho), in one shot."""
+    from deepilst.predict import format_table, load_model, predict_file, snippets
+    from deepilst.units import check_positive
+
+    if fmt not in ("table", "json"):
+        raise ValueError(f"--format must be 'table' or 'json', got {fmt!r}")
+    check_positive("temperature", temperature)
+    check_positive("density", density)
+    m = load_model(model)
+    results = [predict_file(f, temperature, density, m, column) for f in files]
+    for d in results:
+        d["snippets"] = snippets(d["C12"], d["C6"], mass=mass)
+    if fmt == "json":
+        typer.echo(json.dumps(results[0] if len(results) == 1 else results, indent=1))
+        return
+    for d in results:
+        typer.echo(format_table(d))
+        if snippet:
+            for k, v in d["snippets"].items():
+                typer.echo(f"--- {k}\n{v}")
+
+
+@app.command()
+@friendly
+def study(
+    name: str = typer.Argument(..., help="argon (the paper's Table 2 and Figure 3)"),
+    data: Path = typer.Option(Path("data/v1_argon.h5"), help="argon grid dataset"),
+    model: list[str] = typer.Option(["ensemble", "paper"], help="model(s): directory or shipped name"),
+    md: bool = typer.Option(False, help="also run MD with the predicted parameters at every state"),
+    out: Path = typer.Option(Path("docs"), "-o", "--out", help="directory for JSON, table, figures"),
+) -> None:
+    """Predictions over the argon 11 x 11 grid (Table 2) and pressure maps (Figure 3)."""
+    from deepilst.predict import load_model
+    from deepilst.study import argon_study, table2_markdown, write_study
+
+    if name != "argon":
+        raise ValueError(f"unknown study {name!r}; available: argon")
+    results = {}
+    for mname in model:
+        m = load_model(mname)
+        results[Path(mname).name] = argon_study(data, m, md=md)
+    paths = write_study(out, results)
+    typer.echo(table2_markdown({k: v["summary"] for k, v in results.items()}))
+    for k, v in results.items():
+        s = v["summary"]
+        typer.echo(f"{k}: pressure error (virial route) mean {s['pressure_virial_mean_rel_err_pct']:.2f} %, "
+                   f"median {s['pressure_virial_median_rel_err_pct']:.2f} %"
+                   + (f"; MD with predicted parameters mean {s['pressure_md_mean_rel_err_pct']:.2f} %"
+                      if "pressure_md_mean_rel_err_pct" in s else ""))
+    for p in paths:
+        typer.echo(str(p))
+
 
 @app.command()
 @friendly
@@ -170,7 +328,9 @@ def validate(
     file: Path = typer.Argument(..., help="reference g(r): .xvg, VOTCA .dist.tgt, CSV"),
     temperature: float = typer.Option(..., "--temperature", "-T", help="K"),
     density: float = typer.Option(..., "--density", "-d", help="nm^-3"),
-    params: str = typer.Option(..., help="C12,C6 to validate (kJ mol^-1 nm^12, nm^6)"),
+    params: str | None = typer.Option(None, help="C12,C6 to validate (kJ mol^-1 nm^12, nm^6); "
+                                      "default: the model's prediction from FILE"),
+    model: str | None = typer.Option(None, help="model for the prediction (default ensemble)"),
     column: int = typer.Option(1, help="data column of FILE holding g(r)"),
     engine: str = typer.Option("auto", help="auto | gromacs | openmm"),
     n_particles: int = typer.Option(1000),
@@ -185,14 +345,23 @@ def validate(
     from deepilst.rdfio import load_rdf
     from deepilst.units import ParameterError, check_positive
 
-    try:
-        c12_s, c6_s = params.split(",")
-    except ValueError:
-        raise ParameterError(f"--params must be 'C12,C6', got {params!r}") from None
-    c12, c6 = check_positive("C12", c12_s), check_positive("C6", c6_s)
     check_positive("temperature", temperature)
     check_positive("density", density)
+    if params is not None:
+        try:
+            c12_s, c6_s = params.split(",")
+        except ValueError:
+            raise ParameterError(f"--params must be 'C12,C6', got {params!r}") from None
+        c12, c6 = check_positive("C12", c12_s), check_positive("C6", c6_s)
+        source = "given"
     r, g = load_rdf(file, column)
+    if params is None:
+        from deepilst.predict import load_model, predict_arrays
+
+        pred = predict_arrays(load_model(model), g[None], temperature, density, thermo=False)[0]
+        c12, c6, source = pred["C12"], pred["C6"], "predicted"
+        for w in pred["warnings"]:
+            typer.echo(f"warning: {w}", err=True)
     from deepilst.validate import plot_overlay, validate_params
 
     res = validate_params(r, g, temperature, density, c12, c6, engine=engine, seed=seed,
@@ -201,10 +370,12 @@ def validate(
     if plot:
         plot_overlay(plot, r, g, res, label=file.name)
     summary = {k: v for k, v in res.items() if k not in ("r", "g_md", "g_md_err")}
-    summary.update({"C12": c12, "C6": c6, "temperature": temperature, "density": density})
+    summary.update({"C12": c12, "C6": c6, "parameters": source, "temperature": temperature,
+                    "density": density})
     if json_out:
         typer.echo(json.dumps(summary, indent=1))
         return
+    typer.echo(f"{source} C12 = {c12:.5e}, C6 = {c6:.5e}")
     typer.echo(f"eps_rdf = {100 * res['eps_rdf']:.3f} %   (engine {res['engine']}, phase "
                f"{res['phase']}, T* {res['T_star']:.3f}, rho* {res['rho_star']:.3f})")
     typer.echo(f"MD:         P = {res['pressure_bar']:.1f} +- {res['pressure_sem']:.1f} bar, "

@@ -1,0 +1,1 @@
+"""The DeepILST networks: features, training, persistence (see :mod:`deepilst.model.core`)."""

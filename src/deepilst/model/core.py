@@ -1,0 +1,300 @@
+"""DeepILST models: the paper's network and our reduced-units deep ensemble.
+
+A model directory holds ``weights.safetensors`` (network tensors, PCA basis of the domain
+check) and ``model.json`` (architecture, feature scalers, target scaling, r grid, training
+domain, dataset hashes, split, metrics, provenance). No pickles; loading needs numpy and
+safetensors only.
+
+Targets
+-------
+* paper: (C12, C6) min-max scaled to Table 1, sigmoid output, MSE (eq. 5). Its uncertainty is
+  the root-mean-square validation residual (one number per parameter).
+* ensemble (ours): u = (log T*, log rho*), standardised; each member predicts a mean and a
+  full 2x2 covariance; the ensemble is a moment-matched Gaussian in u. Everything else is a
+  linear function of u: log C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho,
+  log C6 = log(4 kB T) - u0 + 2 u1 - 2 log rho, log sigma = (u1 - log rho)/3,
+  log eps = log(kB T) - u0, so standard deviations and 95 % intervals follow exactly in log space.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepilst import __version__
+from deepilst.model.features import PaperFeatures, ReducedFeatures, features_from_state
+from deepilst.model.nets import mixture_moments, mvn_from_raw, numpy_forward
+from deepilst.sampling import TABLE1
+from deepilst.units import KB
+
+WEIGHTS = "weights.safetensors"
+META = "model.json"
+Z95 = 1.959963984540054
+# rows: coefficients of (u0 = log T*, u1 = log rho*) in the log of each quantity
+_LIN = {"C12": (-1.0, 4.0), "C6": (-1.0, 2.0), "sigma": (0.0, 1.0 / 3.0), "epsilon": (-1.0, 0.0),
+        "T_star": (1.0, 0.0), "rho_star": (0.0, 1.0)}
+
+PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid", "head": "mse",
+                "members": 1, "dropout": {"1": 0.25}, "epochs": 1500, "batch": 64, "lr": 1e-3,
+                "weight_decay": 0.0, "patience": 100, "warmup": 0, "input_noise": 0.0}
+ENSEMBLE_CONFIG = {"hidden": [256, 256, 256], "act": "silu", "out_act": "identity", "head": "mvn",
+                   "members": 5, "dropout": {}, "epochs": 400, "batch": 256, "lr": 1e-3,
+                   "weight_decay": 1e-4, "patience": 60, "warmup": 60, "input_noise": 0.0}
+
+
+class ModelError(ValueError):
+    pass
+
+
+def _const(T: np.ndarray, rho: np.ndarray) -> dict[str, np.ndarray]:
+    """The part of each log quantity that does not depend on u."""
+    lkt = np.log(KB * T)
+    lr = np.log(rho)
+    return {"C12": np.log(4.0) + lkt - 4 * lr, "C6": np.log(4.0) + lkt - 2 * lr,
+            "sigma": -lr / 3.0, "epsilon": lkt, "T_star": 0.0 * lr, "rho_star": 0.0 * lr}
+
+
+def _in_polygon(pts: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Points (n, 2) inside a convex polygon given counter-clockwise (m, 2)."""
+    a = poly
+    b = np.roll(poly, -1, axis=0)
+    cross = ((b[:, 0] - a[:, 0])[None] * (pts[:, 1:2] - a[:, 1][None])
+             - (b[:, 1] - a[:, 1])[None] * (pts[:, 0:1] - a[:, 0][None]))
+    return np.all(cross >= -1e-12, axis=1)
+
+
+class DeepILST:
+    """A trained model. Build with :meth:`fit` or :meth:`load`; predict with :meth:`predict`.
+
+    Parameters
+    ----------
+    kind : "paper" (the paper's network) or "ensemble" (ours)
+    config : training hyper-parameters (defaults: PAPER_CONFIG / ENSEMBLE_CONFIG)
+    seed : seed of splits, initialisation and batches
+    """
+
+    def __init__(self, kind: str = "ensemble", config: dict | None = None, seed: int = 0) -> None:
+        if kind not in ("paper", "ensemble"):
+            raise ModelError(f"unknown model kind {kind!r}; expected 'paper' or 'ensemble'")
+        self.kind = kind
+        self.config = dict(PAPER_CONFIG if kind == "paper" else ENSEMBLE_CONFIG)
+        self.config.update(config or {})
+        self.seed = int(seed)
+        self.meta: dict = {}
+        self.weights_: dict[str, np.ndarray] | None = None
+
+    # ---- targets ------------------------------------------------------------------------------
+    def _targets(self, a) -> np.ndarray:
+        if self.kind == "paper":
+            c12 = (a.C12 - TABLE1["C12"][0]) / (TABLE1["C12"][1] - TABLE1["C12"][0])
+            c6 = (a.C6 - TABLE1["C6"][0]) / (TABLE1["C6"][1] - TABLE1["C6"][0])
+            return np.column_stack([c12, c6])
+        u = np.column_stack([np.log(a.T_star), np.log(a.rho_star)])
+        return (u - self.ymean_) / self.ystd_
+
+    # ---- training -----------------------------------------------------------------------------
+    def fit(self, data, split: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+            progress: bool = True) -> DeepILST:
+        """Train on :class:`deepilst.model.data.Arrays` (split by source simulation)."""
+        from deepilst.model.data import split_groups
+        from deepilst.model.nets import train_stacked
+
+        t0 = time.time()
+        tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
+        d_tr = data.take(tr)
+        feats = PaperFeatures() if self.kind == "paper" else ReducedFeatures()
+        self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
+        if self.kind == "ensemble":
+            u = np.column_stack([np.log(d_tr.T_star), np.log(d_tr.rho_star)])
+            self.ymean_, self.ystd_ = u.mean(axis=0), u.std(axis=0)
+        X = self.features_.transform(data.g, data.T, data.rho)
+        Y = self._targets(data)
+        c = self.config
+        res = train_stacked(X[tr], Y[tr], X[va], Y[va], hidden=c["hidden"], members=c["members"],
+                            act=c["act"], out_act=c["out_act"], head=c["head"], epochs=c["epochs"],
+                            batch=c["batch"], lr=c["lr"], weight_decay=c["weight_decay"],
+                            patience=c["patience"], warmup=c["warmup"],
+                            dropout={int(k): v for k, v in c["dropout"].items()},
+                            input_noise=c["input_noise"], seed=self.seed, progress=progress)
+        self.weights_ = res["weights"]
+        if self.kind == "paper":
+            out = numpy_forward(self.weights_, X[va], c["act"], c["out_act"])[0]
+            self.resid_std_ = np.sqrt(np.mean((out - Y[va]) ** 2, axis=0))
+            self.train_loss_ = float(np.mean((numpy_forward(self.weights_, X[tr], c["act"],
+                                                            c["out_act"])[0] - Y[tr]) ** 2))
+        self._fit_domain(X[tr], d_tr)
+        self.meta = {
+            "best_epoch": res["best_epoch"], "best_val": res["best_val"],
+            "epochs_run": len(res["history"]), "history": res["history"],
+            "split": {"train": sorted(set(data.group[tr])), "val": sorted(set(data.group[va])),
+                      "test": sorted(set(data.group[te]))},
+            "datasets": [{"file": Path(f).name, "sha256": h} for f, h in zip(data.files, data.hashes)],
+            "n_samples": {"train": int(len(tr)), "val": int(len(va)), "test": int(len(te))},
+            "train_wall_s": time.time() - t0,
+        }
+        self._split_idx = (tr, va, te)
+        return self
+
+    def _fit_domain(self, X: np.ndarray, d) -> None:
+        from scipy.spatial import ConvexHull
+
+        mean = X.mean(axis=0)
+        _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
+        var = s**2 / np.sum(s**2)
+        k = int(min(np.searchsorted(np.cumsum(var), 0.999) + 1, 40))
+        self.pca_mean_, self.pca_comp_ = mean.astype(np.float32), vt[:k].astype(np.float32)
+        res = self._residual(X)
+        self.shape_threshold_ = float(1.5 * np.quantile(res, 0.999))
+        pts = np.column_stack([np.log(d.T_star), d.rho_star])
+        hull = ConvexHull(pts)
+        self.hull_ = pts[hull.vertices]  # counter-clockwise for 2-D hulls
+        self.box_ = {"T": [float(d.T.min()), float(d.T.max())],
+                     "rho": [float(d.rho.min()), float(d.rho.max())]}
+
+    def _residual(self, X: np.ndarray) -> np.ndarray:
+        Z = X - self.pca_mean_
+        rec = (Z @ self.pca_comp_.T) @ self.pca_comp_
+        return np.sqrt(np.mean((Z - rec) ** 2, axis=1))
+
+    # ---- prediction ---------------------------------------------------------------------------
+    def predict(self, g: np.ndarray, temperature, density) -> dict[str, np.ndarray]:
+        """Predict LJ parameters for RDFs ``g`` (n, 301) on the model grid at temperatures [K]
+        and densities [nm^-3] (arrays of n, or scalars for one RDF).
+
+        Returns arrays (length n): C12, C6, sigma, epsilon, T_star, rho_star, each with ``_std``
+        and ``_lo``/``_hi`` (95 % interval), plus the domain check: ``state_in_box``,
+        ``reduced_in_domain``, ``shape_residual``, ``shape_ok``, ``coverage``, ``in_domain``.
+        """
+        if self.weights_ is None:
+            raise ModelError("model is not trained: call fit() or DeepILST.load()")
+        g = np.array(g, dtype=float, ndmin=2)
+        n = len(g)
+        T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,)).copy()
+        rho = np.broadcast_to(np.asarray(density, dtype=float), (n,)).copy()
+        c = self.config
+        X = self.features_.transform(g, T, rho)
+        out = numpy_forward(self.weights_, X, c["act"], c["out_act"])
+        res: dict[str, np.ndarray] = {}
+        if self.kind == "paper":
+            y = out[0]
+            c12 = TABLE1["C12"][0] + y[:, 0] * (TABLE1["C12"][1] - TABLE1["C12"][0])
+            c6 = TABLE1["C6"][0] + y[:, 1] * (TABLE1["C6"][1] - TABLE1["C6"][0])
+            c12s = np.full(n, self.resid_std_[0] * (TABLE1["C12"][1] - TABLE1["C12"][0]))
+            c6s = np.full(n, self.resid_std_[1] * (TABLE1["C6"][1] - TABLE1["C6"][0]))
+            sig = (np.abs(c12) / np.abs(c6)) ** (1 / 6)
+            eps = c6**2 / (4 * np.abs(c12))
+            # first-order propagation of independent C12, C6 errors
+            rs = np.sqrt((c12s / c12 / 6) ** 2 + (c6s / c6 / 6) ** 2)
+            re = np.sqrt((2 * c6s / c6) ** 2 + (c12s / c12) ** 2)
+            vals = {"C12": (c12, c12s), "C6": (c6, c6s), "sigma": (sig, sig * rs),
+                    "epsilon": (eps, eps * re), "T_star": (KB * T / eps, KB * T / eps * re),
+                    "rho_star": (rho * sig**3, rho * sig**3 * 3 * rs)}
+            for k, (v, s) in vals.items():
+                res[k], res[k + "_std"] = v, s
+                res[k + "_lo"], res[k + "_hi"] = v - Z95 * s, v + Z95 * s
+        else:
+            out = out.copy()  # keep wild extrapolations finite; the domain check flags them
+            out[..., :2] = np.clip(out[..., :2], -8.0, 8.0)
+            out[..., 2:4] = np.clip(out[..., 2:4], -12.0, 3.0)
+            mu, cov = mvn_from_raw(out)
+            m, S = mixture_moments(mu, cov)
+            D = np.diag(self.ystd_)
+            m = m * self.ystd_ + self.ymean_
+            S = D @ S @ D
+            const = _const(T, rho)
+            for k, (a0, a1) in _LIN.items():
+                a = np.array([a0, a1])
+                lm = const[k] + m @ a
+                ls = np.sqrt(np.einsum("i,nij,j->n", a, S, a))
+                res[k] = np.exp(lm)
+                res[k + "_std"] = res[k] * ls
+                res[k + "_lo"], res[k + "_hi"] = np.exp(lm - Z95 * ls), np.exp(lm + Z95 * ls)
+            res["log_cov"] = S
+        # domain
+        res["state_in_box"] = ((T >= self.box_["T"][0]) & (T <= self.box_["T"][1])
+                               & (rho >= self.box_["rho"][0]) & (rho <= self.box_["rho"][1]))
+        pts = np.column_stack([np.log(res["T_star"]), res["rho_star"]])
+        res["reduced_in_domain"] = _in_polygon(pts, self.hull_)
+        res["shape_residual"] = self._residual(X) / self.shape_threshold_
+        res["shape_ok"] = res["shape_residual"] <= 1.0
+        if isinstance(self.features_, ReducedFeatures):
+            res["coverage"] = self.features_.raw(g, rho)[1]
+        else:
+            res["coverage"] = np.ones(n)
+        ok = res["reduced_in_domain"] & res["shape_ok"] & (res["coverage"] >= 0.999)
+        if self.kind == "paper":  # the paper network reads T and rho directly
+            ok &= res["state_in_box"]
+        res["in_domain"] = ok
+        return res
+
+    # ---- persistence --------------------------------------------------------------------------
+    def save(self, directory: str | Path, extra: dict | None = None) -> Path:
+        """Write ``weights.safetensors`` and ``model.json`` into ``directory`` (atomically each)."""
+        from safetensors.numpy import save_file
+
+        from deepilst.fileio import atomic_path, write_text_atomic
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        tensors = {k: np.ascontiguousarray(v) for k, v in self.weights_.items()}
+        tensors["pca_mean"] = np.ascontiguousarray(self.pca_mean_)
+        tensors["pca_components"] = np.ascontiguousarray(self.pca_comp_)
+        with atomic_path(d / WEIGHTS) as tmp:
+            save_file(tensors, str(tmp))
+        meta = {
+            "format": "deepilst-model", "format_version": 1, "kind": self.kind, "seed": self.seed,
+            "config": self.config, "features": self.features_.to_state(),
+            "r_grid_nm": {"start": 0.0, "stop": 1.5, "step": 0.005},
+            "targets": ({"paper": "C12, C6 min-max scaled to Table 1", "table1": TABLE1}
+                        if self.kind == "paper" else
+                        {"ensemble": "standardised (log T*, log rho*)", "mean": self.ymean_.tolist(),
+                         "std": self.ystd_.tolist()}),
+            "domain": {"box": self.box_, "reduced_hull_logT_rho": self.hull_.tolist(),
+                       "shape_threshold": self.shape_threshold_,
+                       "pca_components": int(len(self.pca_comp_))},
+            "cutoff_convention": "rc = 3 sigma, plain truncation (no shift), analytic tail "
+                                 "corrections for energy and pressure",
+            "versions": {"deepilst": __version__, "python": platform.python_version()},
+            **self.meta, **(extra or {}),
+        }
+        if self.kind == "paper":
+            meta["resid_std"] = self.resid_std_.tolist()
+            meta["train_loss"] = self.train_loss_
+        write_text_atomic(d / META, json.dumps(meta, indent=1))
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> DeepILST:
+        """Load a model directory written by :meth:`save`."""
+        from safetensors.numpy import load_file
+
+        d = Path(directory)
+        if not (d / META).is_file() or not (d / WEIGHTS).is_file():
+            raise ModelError(f"{d}: not a deepilst model (expected {META} and {WEIGHTS})")
+        try:
+            meta = json.loads((d / META).read_text())
+        except ValueError as exc:
+            raise ModelError(f"{d / META}: not valid JSON ({exc})") from None
+        if meta.get("format") != "deepilst-model":
+            raise ModelError(f"{d / META}: not a deepilst model description")
+        m = cls(meta["kind"], meta["config"], meta["seed"])
+        t = load_file(str(d / WEIGHTS))
+        m.weights_ = {k: v for k, v in t.items() if k[0] in "Wb" and k[1:].isdigit()}
+        m.pca_mean_, m.pca_comp_ = t["pca_mean"], t["pca_components"]
+        m.features_ = features_from_state(meta["features"])
+        dom = meta["domain"]
+        m.box_, m.hull_ = dom["box"], np.array(dom["reduced_hull_logT_rho"])
+        m.shape_threshold_ = float(dom["shape_threshold"])
+        if m.kind == "paper":
+            m.resid_std_ = np.array(meta["resid_std"])
+            m.train_loss_ = meta.get("train_loss", math.nan)
+        else:
+            m.ymean_ = np.array(meta["targets"]["mean"])
+            m.ystd_ = np.array(meta["targets"]["std"])
+        m.meta = meta
+        return m

@@ -1,0 +1,110 @@
+"""Training arrays from v1 HDF5 datasets, and splits by source simulation (no leakage)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from deepilst.dataset import expand_g, open_dataset
+from deepilst.units import KB
+
+
+@dataclass
+class Arrays:
+    """One row per physical sample. ``group`` identifies the source simulation across files."""
+
+    g: np.ndarray            # (n, 301) on the model grid
+    T: np.ndarray            # K
+    rho: np.ndarray          # nm^-3
+    C12: np.ndarray          # kJ mol^-1 nm^12
+    C6: np.ndarray           # kJ mol^-1 nm^6
+    group: np.ndarray        # str: "<file sha[:12]>:<sim row>"
+    phase: np.ndarray        # str
+    equilibrated: np.ndarray  # bool
+    files: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.T)
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return (self.C12 / self.C6) ** (1 / 6)
+
+    @property
+    def epsilon(self) -> np.ndarray:
+        return self.C6**2 / (4 * self.C12)
+
+    @property
+    def T_star(self) -> np.ndarray:
+        return KB * self.T / self.epsilon
+
+    @property
+    def rho_star(self) -> np.ndarray:
+        return self.rho * self.sigma**3
+
+    def take(self, idx: np.ndarray) -> Arrays:
+        return Arrays(self.g[idx], self.T[idx], self.rho[idx], self.C12[idx], self.C6[idx],
+                      self.group[idx], self.phase[idx], self.equilibrated[idx], self.files,
+                      self.hashes)
+
+
+def file_hash(path: str | Path) -> str:
+    """sha256 of a file (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_arrays(*paths: str | Path) -> Arrays:
+    """Every physical sample of the given datasets, expanded by corresponding states where the
+    file says so (g rebinned exactly from the simulation's fine histogram)."""
+    parts = []
+    files, hashes = [], []
+    for p in paths:
+        hx = file_hash(p)
+        files.append(str(p))
+        hashes.append(hx)
+        with open_dataset(p) as h:
+            sims, s = h["sims"], h["samples"]
+            r = h["r"][:]
+            fine_dr = float(h["fine_dr"][()])
+            g_sim = sims["g"][:]
+            sim = s["sim"][:]
+            T, rho, c12, c6 = (s[k][:] for k in ("T", "rho", "C12", "C6"))
+            sC12, sC6, sT, ssig = (sims[k][:] for k in ("C12", "C6", "T", "sigma"))
+            fine = sims["fine_g"][:] if len(sim) > len(sims["T"]) else None
+            phase = np.array([x.decode() for x in sims["phase"][:]])
+            eq = sims["equilibrated"][:].astype(bool)
+        g = np.empty((len(sim), len(r)))
+        for j, i in enumerate(sim):
+            if abs(c12[j] - sC12[i]) < 1e-15 and abs(c6[j] - sC6[i]) < 1e-15 and abs(T[j] - sT[i]) < 1e-9:
+                g[j] = g_sim[i]
+            else:
+                sig_new = (c12[j] / c6[j]) ** (1 / 6)
+                g[j] = expand_g(fine[i], fine_dr, float(ssig[i]), sig_new, r)[0]
+        group = np.array([f"{hx[:12]}:{i}" for i in sim])
+        parts.append(Arrays(g, T, rho, c12, c6, group, phase[sim], eq[sim]))
+    cat = {k: np.concatenate([getattr(a, k) for a in parts])
+           for k in ("g", "T", "rho", "C12", "C6", "group", "phase", "equilibrated")}
+    return Arrays(**cat, files=files, hashes=hashes)
+
+
+def split_groups(groups: np.ndarray, fractions=(0.75, 0.125, 0.125), seed: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices of train / validation / test, split by source simulation (``groups``)."""
+    u = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(u))
+    n1 = int(round(fractions[0] * len(u)))
+    n2 = n1 + int(round(fractions[1] * len(u)))
+    which = np.empty(len(u), dtype=int)
+    which[perm[:n1]], which[perm[n1:n2]], which[perm[n2:]] = 0, 1, 2
+    lookup = dict(zip(u, which))
+    w = np.array([lookup[x] for x in groups])
+    return tuple(np.flatnonzero(w == k) for k in range(3))

@@ -1,0 +1,121 @@
+"""Evaluation: MAPE (paper definition), calibration, regions of (T*, rho*), parity plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from deepilst.sampling import TABLE1
+
+T_STAR_BINS = (0.0, 1.5, 4.0, 15.0, np.inf)
+RHO_STAR_BINS = (0.0, 0.5, 0.9, np.inf)
+
+
+def mape(pred: np.ndarray, true: np.ndarray) -> float:
+    """100 sum|pred - true| / sum|true| (the paper's definition, per parameter)."""
+    pred, true = np.asarray(pred, float), np.asarray(true, float)
+    return float(100.0 * np.sum(np.abs(pred - true)) / np.sum(np.abs(true)))
+
+
+def set_metrics(pred: dict, data) -> dict:
+    """MAPE of C12 and C6 on all states and on fluid states, 95 % coverage, domain fractions,
+    and MAPE by region of (T*, rho*) for one set."""
+    fl = data.phase == "fluid"
+    out: dict = {"n": int(len(data)), "n_fluid": int(fl.sum())}
+    for k in ("C12", "C6"):
+        true = getattr(data, k)
+        inside = (true >= pred[k + "_lo"]) & (true <= pred[k + "_hi"])
+        out[k] = {"mape": mape(pred[k], true),
+                  "mape_fluid": mape(pred[k][fl], true[fl]) if fl.any() else None,
+                  "coverage95": float(np.mean(inside)),
+                  "coverage95_in_domain": float(np.mean(inside[pred["in_domain"]]))
+                  if pred["in_domain"].any() else None,
+                  "flagged_or_covered": float(np.mean(inside | ~pred["in_domain"])),
+                  "median_rel_std": float(np.median(pred[k + "_std"] / pred[k]))}
+    out["in_domain_fraction"] = float(np.mean(pred["in_domain"]))
+    out["shape_ok_fraction"] = float(np.mean(pred["shape_ok"]))
+    regions = []
+    ts, rs = data.T_star, data.rho_star
+    for a, b in zip(T_STAR_BINS[:-1], T_STAR_BINS[1:]):
+        for c, d in zip(RHO_STAR_BINS[:-1], RHO_STAR_BINS[1:]):
+            m = (ts >= a) & (ts < b) & (rs >= c) & (rs < d)
+            if m.sum() >= 3:
+                regions.append({"T_star": [a, b if np.isfinite(b) else None],
+                                "rho_star": [c, d if np.isfinite(d) else None], "n": int(m.sum()),
+                                "mape_C12": mape(pred["C12"][m], data.C12[m]),
+                                "mape_C6": mape(pred["C6"][m], data.C6[m])})
+    out["regions"] = regions
+    return out
+
+
+def evaluate(model, sets: dict[str, object]) -> dict:
+    """Metrics of ``model`` on named :class:`~deepilst.model.data.Arrays` sets; returns
+    ``{name: metrics}`` and the raw predictions under ``_pred``."""
+    res, preds = {}, {}
+    for name, data in sets.items():
+        if len(data) == 0:
+            continue
+        p = model.predict(data.g, data.T, data.rho)
+        preds[name] = p
+        res[name] = set_metrics(p, data)
+    res["_pred"] = preds
+    return res
+
+
+def split_sets(model, data) -> dict:
+    """The train / validation / internal-test parts of ``data`` by the model's saved split."""
+    sp = model.meta.get("split", {})
+    out = {}
+    for name in ("train", "val", "test"):
+        groups = set(sp.get(name, []))
+        idx = np.flatnonzero([g in groups for g in data.group])
+        out[name] = data.take(idx)
+    return out
+
+
+def parity_plot(path: str | Path, sets: dict, preds: dict, band: float | None = None,
+                title: str = "") -> Path:
+    """Figure 2 of the paper: predicted vs true C12 (top) and C6 (bottom) per set, with the
+    +-``band`` lines (band in Table 1 min-max units, the paper's 4 sqrt(training loss))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from deepilst.fileio import atomic_path
+
+    names = [n for n in sets if n in preds]
+    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 6.2), squeeze=False)
+    for j, name in enumerate(names):
+        data, p = sets[name], preds[name]
+        for i, k in enumerate(("C12", "C6")):
+            ax = axes[i, j]
+            true, pr = getattr(data, k), p[k]
+            fl = data.phase == "fluid"
+            ax.errorbar(true[fl], pr[fl], yerr=p[k + "_std"][fl], fmt=".", ms=2, lw=0.3, alpha=0.5,
+                        label="fluid")
+            if (~fl).any():
+                ax.plot(true[~fl], pr[~fl], "x", ms=3, color="C3", label="solid/two-phase")
+            lo, hi = TABLE1[k]
+            span = hi - lo
+            lim = [min(true.min(), lo), max(true.max(), hi)]
+            ax.plot(lim, lim, "k-", lw=0.8)
+            if band is not None:
+                ax.plot(lim, [v + band * span for v in lim], "k--", lw=0.6)
+                ax.plot(lim, [v - band * span for v in lim], "k--", lw=0.6)
+            ax.set_title(f"{name}: {k} MAPE {mape(pr, true):.2f} %", fontsize=9)
+            ax.set_xlabel(f"true {k}")
+            ax.set_ylabel(f"predicted {k}")
+            ax.set_xlim(lim)
+            ax.set_ylim(lim)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    out = Path(path)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return out

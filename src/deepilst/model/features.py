@@ -1,0 +1,121 @@
+"""Network inputs from g(r) on the model grid (numpy only: prediction never imports torch).
+
+Two featurisations, each with ``fit`` (statistics from training data, trailing ``_``) and
+``transform``; their state round-trips through ``to_state`` / ``from_state`` (JSON scalars and
+arrays), so a saved model carries its scalers.
+
+* :class:`PaperFeatures`: the paper's eq. 3: g(r) for r >= 0.25 nm divided by its dataset
+  maximum, then rho, rho^2, rho^3, T, T^2, T^3 (p = 3), each min-max scaled over the training set.
+* :class:`ReducedFeatures` (ours): g on a grid of x = r rho^(1/3) (r in units of the mean
+  interparticle spacing). By corresponding states g(x) depends only on (T*, rho*), so a network
+  mapping g(x) to (log T*, log rho*) is exact under any change of (T, rho, sigma, eps) that
+  keeps the reduced state; sigma = (rho*/rho)^(1/3) and eps = kB T / T* follow. g below
+  ``r_min`` nm is set to 0 (the core) and beyond the input range to 1 (flagged by coverage).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepilst.rdf import model_grid
+
+R_MIN = 0.25  # nm, the lowest r the networks read (the paper's choice)
+
+
+def _clean(g: np.ndarray, r: np.ndarray, r_min: float = R_MIN) -> np.ndarray:
+    g = np.array(g, dtype=float, ndmin=2)
+    g[:, r < r_min - 1e-9] = 0.0
+    return np.nan_to_num(g, nan=0.0)
+
+
+class PaperFeatures:
+    """Eq. 3 of the paper with p = 3. Inputs: g (n, 301) on the model grid, T [K], rho [nm^-3]."""
+
+    kind = "paper"
+
+    def __init__(self, p: int = 3, r_min: float = R_MIN) -> None:
+        self.p = int(p)
+        self.r_min = float(r_min)
+        self.r = model_grid()
+        self.mask = self.r >= self.r_min - 1e-9
+
+    def fit(self, g: np.ndarray, temperature: np.ndarray, density: np.ndarray) -> PaperFeatures:
+        g = _clean(g, self.r)[:, self.mask]
+        self.gmax_ = float(np.max(g))
+        s = self._state(np.asarray(temperature, float), np.asarray(density, float))
+        self.smin_, self.smax_ = s.min(axis=0), s.max(axis=0)
+        return self
+
+    def _state(self, t: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        cols = [rho**k for k in range(1, self.p + 1)] + [t**k for k in range(1, self.p + 1)]
+        return np.column_stack(cols)
+
+    def transform(self, g: np.ndarray, temperature, density) -> np.ndarray:
+        g = _clean(g, self.r)[:, self.mask] / self.gmax_
+        t = np.atleast_1d(np.asarray(temperature, float))
+        rho = np.atleast_1d(np.asarray(density, float))
+        s = (self._state(t, rho) - self.smin_) / (self.smax_ - self.smin_)
+        return np.hstack([g, s]).astype(np.float32)
+
+    def to_state(self) -> dict:
+        return {"kind": self.kind, "p": self.p, "r_min": self.r_min, "gmax": self.gmax_,
+                "smin": self.smin_.tolist(), "smax": self.smax_.tolist()}
+
+    @classmethod
+    def from_state(cls, d: dict) -> PaperFeatures:
+        f = cls(d["p"], d["r_min"])
+        f.gmax_ = float(d["gmax"])
+        f.smin_, f.smax_ = np.array(d["smin"]), np.array(d["smax"])
+        return f
+
+
+class ReducedFeatures:
+    """g on x = r rho^(1/3) in [x_min, x_max] (``n_x`` points), z-scored per point."""
+
+    kind = "reduced"
+
+    def __init__(self, x_min: float = 0.4, x_max: float = 3.0, n_x: int = 261,
+                 r_min: float = R_MIN, std_floor: float = 0.05) -> None:
+        self.x_min, self.x_max, self.n_x = float(x_min), float(x_max), int(n_x)
+        self.r_min = float(r_min)
+        self.std_floor = float(std_floor)
+        self.r = model_grid()
+        self.x = np.linspace(self.x_min, self.x_max, self.n_x)
+
+    def raw(self, g: np.ndarray, density) -> tuple[np.ndarray, np.ndarray]:
+        """(g on the x grid, fraction of the x grid that the input r range covers)."""
+        g = _clean(g, self.r, self.r_min)
+        rho = np.atleast_1d(np.asarray(density, float))
+        r_end = self.r[-1]
+        out = np.empty((len(g), self.n_x))
+        cover = np.empty(len(g))
+        for i in range(len(g)):
+            rr = self.x / rho[i] ** (1.0 / 3.0)
+            out[i] = np.interp(rr, self.r, g[i], right=1.0)
+            cover[i] = np.mean(rr <= r_end + 1e-9)
+        return out, cover
+
+    def fit(self, g: np.ndarray, temperature, density) -> ReducedFeatures:
+        z, _ = self.raw(g, density)
+        self.mean_ = z.mean(axis=0)
+        self.std_ = np.maximum(z.std(axis=0), self.std_floor)
+        return self
+
+    def transform(self, g: np.ndarray, temperature, density) -> np.ndarray:
+        z, _ = self.raw(g, density)
+        return ((z - self.mean_) / self.std_).astype(np.float32)
+
+    def to_state(self) -> dict:
+        return {"kind": self.kind, "x_min": self.x_min, "x_max": self.x_max, "n_x": self.n_x,
+                "r_min": self.r_min, "std_floor": self.std_floor, "mean": self.mean_.tolist(),
+                "std": self.std_.tolist()}
+
+    @classmethod
+    def from_state(cls, d: dict) -> ReducedFeatures:
+        f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"])
+        f.mean_, f.std_ = np.array(d["mean"]), np.array(d["std"])
+        return f
+
+
+def features_from_state(d: dict):
+    return {"paper": PaperFeatures, "reduced": ReducedFeatures}[d["kind"]].from_state(d)

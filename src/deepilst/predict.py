@@ -1,0 +1,203 @@
+"""One-shot prediction: LJ parameters, their uncertainty, a domain check, pressure and energy,
+and ready-to-paste force-field snippets, from g(r) at a known temperature and density.
+
+Imports numpy (and safetensors when a model is loaded) only: no torch, so that
+``deepilst predict`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from deepilst.rdf import model_grid
+from deepilst.units import check_positive
+
+DEFAULT_MODEL = "ensemble"
+KJ_PER_KCAL = 4.184
+KJ_MOL_PER_EV = 96.48533212
+RC_SIGMA = 3.0
+
+
+def models_dir() -> Path:
+    """Directory of the shipped models (``DEEPILST_MODELS`` overrides)."""
+    env = os.environ.get("DEEPILST_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+
+
+def resolve_model(name_or_path: str | Path | None) -> Path:
+    """A model directory from a path or a shipped model's name."""
+    p = Path(name_or_path or DEFAULT_MODEL)
+    if p.is_dir():
+        return p
+    q = models_dir() / p
+    if q.is_dir():
+        return q
+    from deepilst.model.core import ModelError
+
+    raise ModelError(f"model {str(name_or_path or DEFAULT_MODEL)!r}: no such directory and no shipped "
+                     f"model of that name in {models_dir()}")
+
+
+def load_model(name_or_path: str | Path | None = None):
+    """Load a model directory or shipped model name (default: ``ensemble``)."""
+    from deepilst.model.core import DeepILST
+
+    return DeepILST.load(resolve_model(name_or_path))
+
+
+def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, model, n_draws: int, seed: int):
+    """Pressure [bar] and energy [kJ/mol per particle] with standard deviations from draws of
+    the parameters' predictive distribution (cutoff 3 sigma of each draw, as in training)."""
+    from deepilst.thermo import energy_from_rdf, pressure_from_rdf
+
+    def pu(a12, a6):
+        rc = RC_SIGMA * (a12 / a6) ** (1 / 6)
+        return (pressure_from_rdf(r, g, T, rho, a12, a6, rc), energy_from_rdf(r, g, rho, a12, a6, rc))
+
+    p0, u0 = pu(c12, c6)
+    rng = np.random.default_rng(seed)
+    if "log_cov" in res_i:
+        A = np.array([[-1.0, 4.0], [-1.0, 2.0]])
+        cov = A @ res_i["log_cov"] @ A.T
+        z = rng.multivariate_normal(np.zeros(2), cov, size=n_draws)
+        draws = np.column_stack([c12 * np.exp(z[:, 0]), c6 * np.exp(z[:, 1])])
+    else:
+        draws = np.column_stack([c12 + res_i["C12_std"] * rng.standard_normal(n_draws),
+                                 c6 + res_i["C6_std"] * rng.standard_normal(n_draws)])
+        draws = draws[(draws > 0).all(axis=1)]
+    vals = np.array([pu(a, b) for a, b in draws]) if len(draws) > 1 else np.full((2, 2), np.nan)
+    return p0, float(np.std(vals[:, 0], ddof=1)), u0, float(np.std(vals[:, 1], ddof=1))
+
+
+def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = True,
+                   n_draws: int = 200, seed: int = 0) -> list[dict]:
+    """Predict for RDFs ``g`` (n, 301) on the model grid (0..1.5 nm, 0.005 nm) at temperatures
+    [K] and densities [nm^-3]. Returns one result dict per RDF (see :func:`describe`)."""
+    g = np.array(g, dtype=float, ndmin=2)
+    n = len(g)
+    T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,))
+    rho = np.broadcast_to(np.asarray(density, dtype=float), (n,))
+    for t, d in zip(T, rho):
+        check_positive("temperature", float(t))
+        check_positive("density", float(d))
+    res = model.predict(g, T, rho)
+    r = model_grid()
+    out = []
+    for i in range(n):
+        ri = {k: (v[i] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in res.items()}
+        d = describe(ri, float(T[i]), float(rho[i]), model)
+        if thermo:
+            p, ps, u, us = _thermo_draws(r, g[i], float(T[i]), float(rho[i]), d["C12"], d["C6"], ri,
+                                         model, n_draws, seed)
+            d.update(pressure_bar=p, pressure_bar_std=ps, energy_kJ_mol=u, energy_kJ_mol_std=us)
+        out.append(d)
+    return out
+
+
+def describe(ri: dict, T: float, rho: float, model) -> dict:
+    """JSON-ready result for one RDF, with domain warnings in words."""
+    d: dict = {"temperature_K": T, "density_nm3": rho, "model": model.kind}
+    for k in ("C12", "C6", "sigma", "epsilon"):
+        d[k] = float(ri[k])
+        d[k + "_std"] = float(ri[k + "_std"])
+        d[k + "_95"] = [float(ri[k + "_lo"]), float(ri[k + "_hi"])]
+    d["T_reduced"] = float(ri["T_star"])
+    d["rho_reduced"] = float(ri["rho_star"])
+    d["in_domain"] = bool(ri["in_domain"])
+    d["domain"] = {"state_in_training_box": bool(ri["state_in_box"]),
+                   "reduced_state_in_training_domain": bool(ri["reduced_in_domain"]),
+                   "shape_residual": float(ri["shape_residual"]), "shape_ok": bool(ri["shape_ok"]),
+                   "coverage": float(ri["coverage"])}
+    w = []
+    box = model.box_
+    if not ri["state_in_box"]:
+        msg = (f"T = {T:g} K, rho = {rho:g} nm^-3 is outside the training box (T {box['T'][0]:g}-"
+               f"{box['T'][1]:g} K, rho {box['rho'][0]:g}-{box['rho'][1]:g} nm^-3)")
+        w.append(msg + ("; the paper network extrapolates here" if model.kind == "paper" else
+                        "; the reduced-units model relies on corresponding states here"))
+    if not ri["reduced_in_domain"]:
+        w.append(f"the implied reduced state (T* = {ri['T_star']:.3g}, rho* = {ri['rho_star']:.3g}) "
+                 "is outside the reduced states the model was trained on")
+    if not ri["shape_ok"]:
+        w.append(f"this g(r) is unlike the training RDFs (reconstruction residual "
+                 f"{ri['shape_residual']:.2g} x the 99.9 % training level): not a simple LJ fluid?")
+    if ri["coverage"] < 0.999:
+        w.append(f"the input reaches only {100 * ri['coverage']:.0f} % of the x = r rho^(1/3) range "
+                 "the model reads; g = 1 was assumed beyond 1.5 nm")
+    rel = d["C6_std"] / d["C6"]
+    if rel > 0.2:
+        w.append(f"C6 is poorly determined (relative std {100 * rel:.0f} %): at T* = "
+                 f"{d['T_reduced']:.3g} the attraction barely shapes g(r)")
+    d["warnings"] = w
+    d["cutoff_convention"] = ("rc = 3 sigma, plain truncation (no shift), analytic tail corrections "
+                              "for energy and pressure")
+    return d
+
+
+def predict_file(path: str | Path, temperature: float, density: float, model=None,
+                 column: int = 1, thermo: bool = True) -> dict:
+    """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`)."""
+    from deepilst.rdfio import load_rdf
+
+    check_positive("temperature", temperature)
+    check_positive("density", density)
+    _, g = load_rdf(path, column)
+    model = model if model is not None else load_model()
+    d = predict_arrays(model, g[None], temperature, density, thermo=thermo)[0]
+    d["file"] = str(path)
+    return d
+
+
+# ---- force-field snippets ---------------------------------------------------------------------
+def snippets(c12: float, c6: float, name: str = "LJ", mass: float = 39.948) -> dict[str, str]:
+    """GROMACS ``[ atomtypes ]`` (comb-rule 1), LAMMPS ``pair_coeff`` (real and metal units) and
+    an OpenMM ForceField XML fragment for one LJ bead; the cutoff convention is ours (3 sigma)."""
+    sig = (c12 / c6) ** (1 / 6)
+    eps = c6**2 / (4 * c12)
+    rc = RC_SIGMA * sig
+    gmx = ("[ defaults ]\n; nbfunc comb-rule gen-pairs fudgeLJ fudgeQQ\n"
+           "  1      1         no        1.0     1.0\n\n"
+           "[ atomtypes ]\n; name  at.num  mass      charge  ptype  c6            c12\n"
+           f"  {name:<5} 0       {mass:<9.4f} 0.000   A      {c6:.6e}  {c12:.6e}\n"
+           f"; mdp: cutoff-scheme = Verlet, vdw-modifier = None, rvdw = {rc:.4f}, "
+           "DispCorr = EnerPres")
+    lmp_real = (f"pair_style lj/cut {10 * rc:.4f}\npair_modify shift no tail yes\n"
+                f"pair_coeff 1 1 {eps / KJ_PER_KCAL:.6f} {10 * sig:.5f}   # real: kcal/mol, Angstrom")
+    lmp_metal = (f"pair_style lj/cut {10 * rc:.4f}\npair_modify shift no tail yes\n"
+                 f"pair_coeff 1 1 {eps / KJ_MOL_PER_EV:.7f} {10 * sig:.5f}   # metal: eV, Angstrom")
+    omm = ("<ForceField>\n <AtomTypes>\n"
+           f'  <Type name="{name}" class="{name}" element="Ar" mass="{mass:.4f}"/>\n'
+           " </AtomTypes>\n"
+           ' <NonbondedForce coulomb14scale="1.0" lj14scale="1.0">\n'
+           f'  <Atom type="{name}" charge="0.0" sigma="{sig:.6f}" epsilon="{eps:.6f}"/>\n'
+           " </NonbondedForce>\n</ForceField>\n"
+           f"<!-- createSystem(nonbondedMethod=CutoffPeriodic, nonbondedCutoff={rc:.4f}*nanometer); "
+           "the dispersion correction is on by default -->")
+    return {"gromacs": gmx, "lammps_real": lmp_real, "lammps_metal": lmp_metal, "openmm": omm}
+
+
+def format_table(d: dict) -> str:
+    """Human-readable report of one prediction."""
+    lines = []
+    if "file" in d:
+        lines.append(f"input: {d['file']}  (T = {d['temperature_K']:g} K, rho = {d['density_nm3']:g} nm^-3)")
+    units = {"C12": "kJ mol^-1 nm^12", "C6": "kJ mol^-1 nm^6", "sigma": "nm", "epsilon": "kJ/mol"}
+    lines.append(f"{'':9}{'value':>13}{'std':>12}{'95 % interval':>29}")
+    for k, u in units.items():
+        lo, hi = d[k + "_95"]
+        lines.append(f"{k:9}{d[k]:13.5e}{d[k + '_std']:12.3e}   [{lo:.4e}, {hi:.4e}]  {u}")
+    lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
+                 f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
+    if "pressure_bar" in d:
+        lines.append(f"pressure (virial route, from g and the predicted u): {d['pressure_bar']:.1f} +- "
+                     f"{d['pressure_bar_std']:.1f} bar")
+        lines.append(f"potential energy per particle: {d['energy_kJ_mol']:.4f} +- "
+                     f"{d['energy_kJ_mol_std']:.4f} kJ/mol")
+    lines.append(f"cutoff convention: {d['cutoff_convention']}")
+    for w in d["warnings"]:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
