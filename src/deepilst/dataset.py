@@ -113,7 +113,7 @@ def expansion_states(t_star: float, rho_star: float, k: int, seed: int,
     rng = np.random.default_rng(seed)
     rows = [np.asarray(sim_state, dtype=float)]
     tries = 0
-    while len(rows) < k and tries < 20:
+    while len(rows) < k and tries < 400:
         cand = physical_candidates(t_star, rho_star, 4 * k, rng)
         for c in cand:
             sig = sigma_epsilon(c[2], c[3])[0]

@@ -12,9 +12,9 @@ deepilst puts its points *at* r_l = l * 0.005 nm (l = 0..300), each standing for
 
 from __future__ import annotations
 
+import functools
 import math
 
-import numba
 import numpy as np
 
 from deepilst.md.spec import DR, DR_FINE, R_MAX
@@ -22,8 +22,7 @@ from deepilst.md.spec import DR, DR_FINE, R_MAX
 FOUR_PI_3 = 4.0 * math.pi / 3.0
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
-def _pair_pass(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - compiled
+def _pair_pass_py(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - compiled
     """Histogram all pair distances of one frame into ``hist`` (counts; ``hist[nbins]`` is the
     overflow bin) and return the potential energy and the sum of r du/dr of pairs inside
     ``rc`` (truncated, unshifted). The inner loop is split in passes that vectorise."""
@@ -72,6 +71,14 @@ def _pair_pass(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - co
         for jj in range(m):
             hist[min(kb[jj], nbins)] += 1
     return u_sum, w_sum
+
+
+@functools.cache
+def _kernel():
+    """The numba-compiled pair pass (numba is imported on first use: ``predict`` never needs it)."""
+    import numba
+
+    return numba.njit(cache=True, fastmath=True, error_model="numpy")(_pair_pass_py)
 
 
 def shell_volumes(edges: np.ndarray) -> np.ndarray:
@@ -181,7 +188,7 @@ class RDFAccumulator:
         if pos.shape != (self.n, 3):
             raise ValueError(f"positions must have shape ({self.n}, 3), got {pos.shape}")
         self._buf[:] = 0
-        u, w = _pair_pass(pos, self.box, self.dr, self.nbins, self.rc, self.c12, self.c6,
+        u, w = _kernel()(pos, self.box, self.dr, self.nbins, self.rc, self.c12, self.c6,
                           self._buf)
         self.counts[block] += self._buf[: self.nbins]
         self.frames[block] += 1
