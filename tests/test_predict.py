@@ -137,7 +137,8 @@ def test_snippets_carry_the_parameters():
     assert np.isclose(float(line[5]), c6, rtol=1e-6) and np.isclose(float(line[6]), c12, rtol=1e-6)
     sig, eps = (c12 / c6) ** (1 / 6), c6**2 / (4 * c12)
     real = [ln for ln in s["lammps_real"].splitlines() if ln.startswith("pair_coeff")][0].split()
-    assert np.isclose(float(real[3]) * 4.184, eps, rtol=1e-4) and np.isclose(float(real[4]), 10 * sig, rtol=1e-5)
+    assert np.isclose(float(real[3]) * 4.184, eps, rtol=1e-4)
+    assert np.isclose(float(real[4]), 10 * sig, rtol=1e-5)
     metal = [ln for ln in s["lammps_metal"].splitlines() if ln.startswith("pair_coeff")][0].split()
     assert np.isclose(float(metal[3]) * 96.48533212, eps, rtol=1e-4)
     assert f'sigma="{sig:.6f}"' in s["openmm"] and f'epsilon="{eps:.6f}"' in s["openmm"]
