@@ -66,6 +66,8 @@ def generate(
     sample_every: int = typer.Option(100, help="MD steps between analysed frames"),
     dt_ps: float | None = typer.Option(None, help="time step, ps (default: 0.008 time units)"),
     expand: int = typer.Option(50, help="reduced design: physical samples per simulation"),
+    weighting: str = typer.Option("log", help="reduced design: log (even in log T*, rho*) | table1 "
+                                  "(the density a uniform Table 1 box induces)"),
     seed: int = typer.Option(0, help="design and simulation seed"),
     dry_run: bool = typer.Option(False, help="print the plan, run nothing"),
 ) -> None:
@@ -76,7 +78,7 @@ def generate(
     from deepilst.runner import generate as run_generate
     from deepilst.sampling import make_design
 
-    points = make_design(design, n, seed, grid, expand)
+    points = make_design(design, n, seed, grid, expand, weighting)
     if scheduler is None and cluster_config is None:
         eng = resolve_engine(engine)
     else:

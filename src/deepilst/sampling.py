@@ -92,10 +92,29 @@ def reduced_bounds() -> tuple[tuple[float, float], tuple[float, float]]:
     return ts, rs
 
 
-def reduced_design(n: int, seed: int = 0, expand: int = 50) -> list[StatePoint]:
-    """``n`` reduced states (scrambled Sobol in (log T*, rho*), kept when the Table 1 box holds
-    a physical state with that (T*, rho*)). Each is simulated at one such physical state and
-    tagged with ``expand``, the number of physical samples the dataset layer derives from it."""
+def reduced_design(n: int, seed: int = 0, expand: int = 50, weighting: str = "log") -> list[StatePoint]:
+    """``n`` reduced states, each simulated at one physical state inside Table 1 and tagged
+    with ``expand``, the number of physical samples the dataset layer derives from it.
+
+    ``weighting``: ``log`` (scrambled Sobol in (log T*, rho*) over the image of the Table 1 box,
+    kept when the box holds a physical state with that (T*, rho*)): even coverage of the reduced
+    domain; ``table1``: reduced states with the density the uniform Table 1 box induces (drawn
+    as uniform physical states), which puts the samples where a uniform physical test set lies.
+    """
+    if weighting == "table1":
+        rng = np.random.default_rng(seed)
+        out = []
+        for i in range(n):
+            t, rho, c12, c6 = (float(rng.uniform(*TABLE1[k])) for k in ("T", "rho", "C12", "C6"))
+            eps = c6**2 / (4 * c12)
+            sig = (c12 / c6) ** (1 / 6)
+            tags = (("design", "reduced"), ("expand", str(int(expand))), ("index", str(i)),
+                    ("rho_star", f"{rho * sig**3:.9g}"), ("T_star", f"{KB * t / eps:.9g}"),
+                    ("weighting", "table1"))
+            out.append(StatePoint(t, rho, c12, c6, tags))
+        return out
+    if weighting != "log":
+        raise ParameterError(f"unknown weighting {weighting!r}; expected 'log' or 'table1'")
     from scipy.stats import qmc
 
     (t0, t1), (r0, r1) = reduced_bounds()
@@ -141,7 +160,7 @@ def grid_design(path: str | Path) -> list[StatePoint]:
 
 
 def make_design(name: str, n: int | None = None, seed: int = 0, grid: str | Path | None = None,
-                expand: int = 50) -> list[StatePoint]:
+                expand: int = 50, weighting: str = "log") -> list[StatePoint]:
     """Dispatch to a design by name (see module docstring)."""
     if name not in DESIGNS:
         raise ParameterError(f"unknown design {name!r}; expected one of {', '.join(DESIGNS)}")
@@ -155,4 +174,4 @@ def make_design(name: str, n: int | None = None, seed: int = 0, grid: str | Path
         return paper_design(int(n), seed)
     if name == "transfer":
         return transfer_design(int(n), seed)
-    return reduced_design(int(n), seed, expand)
+    return reduced_design(int(n), seed, expand, weighting)

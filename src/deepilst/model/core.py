@@ -9,9 +9,12 @@ Targets
 -------
 * paper: (C12, C6) min-max scaled to Table 1, sigmoid output, MSE (eq. 5). Its uncertainty is
   the root-mean-square validation residual (one number per parameter).
-* ensemble (ours): u = (log T*, log rho*), standardised; each member predicts a mean and a
-  full 2x2 covariance; the ensemble is a moment-matched Gaussian in u. Everything else is a
-  linear function of u: log C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho,
+* ensemble (ours): u = (log T*, log rho*), standardised; five members trained with MSE on
+  the reduced-units features. The predictive covariance of u is c (E + R(u)): E the spread of
+  the members' means (epistemic), R(u) a kernel-weighted covariance of validation residuals
+  near the prediction (so C6 gets wider intervals where attraction barely shapes g), and c one
+  scale factor fitted so that 95 % intervals of log C12 and log C6 hold 95 % of the validation
+  samples. Everything else is a linear function of u: log C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho,
   log C6 = log(4 kB T) - u0 + 2 u1 - 2 log rho, log sigma = (u1 - log rho)/3,
   log eps = log(kB T) - u0, so standard deviations and 95 % intervals follow exactly in log space.
 """
@@ -28,7 +31,7 @@ import numpy as np
 
 from deepilst import __version__
 from deepilst.model.features import PaperFeatures, ReducedFeatures, features_from_state
-from deepilst.model.nets import mixture_moments, mvn_from_raw, numpy_forward
+from deepilst.model.nets import mixture_moments, numpy_forward
 from deepilst.sampling import TABLE1
 from deepilst.units import KB
 
@@ -39,12 +42,13 @@ Z95 = 1.959963984540054
 _LIN = {"C12": (-1.0, 4.0), "C6": (-1.0, 2.0), "sigma": (0.0, 1.0 / 3.0), "epsilon": (-1.0, 0.0),
         "T_star": (1.0, 0.0), "rho_star": (0.0, 1.0)}
 
-PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid", "head": "mse",
+PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid",
                 "members": 1, "dropout": {"1": 0.25}, "epochs": 1500, "batch": 64, "lr": 1e-3,
-                "weight_decay": 0.0, "patience": 100, "warmup": 0, "input_noise": 0.0}
-ENSEMBLE_CONFIG = {"hidden": [256, 256, 256], "act": "silu", "out_act": "identity", "head": "mvn",
-                   "members": 5, "dropout": {}, "epochs": 400, "batch": 256, "lr": 1e-3,
-                   "weight_decay": 1e-4, "patience": 60, "warmup": 60, "input_noise": 0.0}
+                "weight_decay": 0.0, "patience": 100, "input_noise": 0.0}
+ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identity",
+                   "members": 5, "dropout": {}, "epochs": 300, "batch": 256, "lr": 1e-3,
+                   "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
+                   "kernel_bandwidth": 0.35}
 
 
 class ModelError(ValueError):
@@ -107,7 +111,8 @@ class DeepILST:
         t0 = time.time()
         tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
         d_tr = data.take(tr)
-        feats = PaperFeatures() if self.kind == "paper" else ReducedFeatures()
+        feats = (PaperFeatures() if self.kind == "paper"
+                 else ReducedFeatures(**self.config.get("feature_args", {})))
         self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
         if self.kind == "ensemble":
             u = np.column_stack([np.log(d_tr.T_star), np.log(d_tr.rho_star)])
@@ -116,12 +121,14 @@ class DeepILST:
         Y = self._targets(data)
         c = self.config
         res = train_stacked(X[tr], Y[tr], X[va], Y[va], hidden=c["hidden"], members=c["members"],
-                            act=c["act"], out_act=c["out_act"], head=c["head"], epochs=c["epochs"],
+                            act=c["act"], out_act=c["out_act"], epochs=c["epochs"],
                             batch=c["batch"], lr=c["lr"], weight_decay=c["weight_decay"],
-                            patience=c["patience"], warmup=c["warmup"],
+                            patience=c["patience"],
                             dropout={int(k): v for k, v in c["dropout"].items()},
                             input_noise=c["input_noise"], seed=self.seed, progress=progress)
         self.weights_ = res["weights"]
+        if self.kind == "ensemble":
+            self._fit_calibration(X[va], Y[va])
         if self.kind == "paper":
             out = numpy_forward(self.weights_, X[va], c["act"], c["out_act"])[0]
             self.resid_std_ = np.sqrt(np.mean((out - Y[va]) ** 2, axis=0))
@@ -139,6 +146,38 @@ class DeepILST:
         }
         self._split_idx = (tr, va, te)
         return self
+
+    def _ensemble_moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over members (n, 2) and their covariance (n, 2, 2), standardised u units."""
+        out = numpy_forward(self.weights_, X, self.config["act"], self.config["out_act"])
+        out = np.clip(out, -8.0, 8.0)  # keep wild extrapolations finite; the domain check flags them
+        return mixture_moments(out, None)
+
+    def _residual_cov(self, m: np.ndarray) -> np.ndarray:
+        """Kernel-weighted covariance of the validation residuals around predictions ``m``
+        (n, 2), with the global residual covariance as a prior of weight one sample."""
+        h = float(self.config["kernel_bandwidth"])
+        d2 = np.sum((m[:, None, :] - self.cal_center_[None]) ** 2, axis=-1)
+        w = np.exp(-0.5 * d2 / h**2)
+        e = self.cal_resid_
+        outer = np.einsum("ki,kj->kij", e, e)
+        glob = outer.mean(axis=0)
+        return (np.einsum("nk,kij->nij", w, outer) + glob) / (w.sum(axis=1) + 1.0)[:, None, None]
+
+    def _fit_calibration(self, Xva: np.ndarray, Yva: np.ndarray) -> None:
+        """Residual model and one scale factor so that 95 % intervals of log C12 and log C6
+        hold 95 % of the validation samples."""
+        m, epi = self._ensemble_moments(Xva)
+        self.cal_center_ = m.astype(np.float64)
+        self.cal_resid_ = (Yva - m).astype(np.float64)
+        S = epi + self._residual_cov(m)
+        e = Yva - m
+        facs = []
+        for a0, a1 in (_LIN["C12"], _LIN["C6"]):
+            a = np.array([a0, a1]) * self.ystd_
+            z = np.abs(e @ a) / np.sqrt(np.einsum("i,nij,j->n", a, S, a))
+            facs.append(float(np.quantile(z, 0.95) / Z95))
+        self.cal_scale_ = max(1.0, max(facs)) ** 2
 
     def _fit_domain(self, X: np.ndarray, d) -> None:
         from scipy.spatial import ConvexHull
@@ -178,10 +217,9 @@ class DeepILST:
         rho = np.broadcast_to(np.asarray(density, dtype=float), (n,)).copy()
         c = self.config
         X = self.features_.transform(g, T, rho)
-        out = numpy_forward(self.weights_, X, c["act"], c["out_act"])
         res: dict[str, np.ndarray] = {}
         if self.kind == "paper":
-            y = out[0]
+            y = numpy_forward(self.weights_, X, c["act"], c["out_act"])[0]
             c12 = TABLE1["C12"][0] + y[:, 0] * (TABLE1["C12"][1] - TABLE1["C12"][0])
             c6 = TABLE1["C6"][0] + y[:, 1] * (TABLE1["C6"][1] - TABLE1["C6"][0])
             c12s = np.full(n, self.resid_std_[0] * (TABLE1["C12"][1] - TABLE1["C12"][0]))
@@ -198,11 +236,8 @@ class DeepILST:
                 res[k], res[k + "_std"] = v, s
                 res[k + "_lo"], res[k + "_hi"] = v - Z95 * s, v + Z95 * s
         else:
-            out = out.copy()  # keep wild extrapolations finite; the domain check flags them
-            out[..., :2] = np.clip(out[..., :2], -8.0, 8.0)
-            out[..., 2:4] = np.clip(out[..., 2:4], -12.0, 3.0)
-            mu, cov = mvn_from_raw(out)
-            m, S = mixture_moments(mu, cov)
+            m, epi = self._ensemble_moments(X)
+            S = self.cal_scale_ * (epi + self._residual_cov(m))
             D = np.diag(self.ystd_)
             m = m * self.ystd_ + self.ymean_
             S = D @ S @ D
@@ -244,6 +279,9 @@ class DeepILST:
         tensors = {k: np.ascontiguousarray(v) for k, v in self.weights_.items()}
         tensors["pca_mean"] = np.ascontiguousarray(self.pca_mean_)
         tensors["pca_components"] = np.ascontiguousarray(self.pca_comp_)
+        if self.kind == "ensemble":
+            tensors["cal_center"] = np.ascontiguousarray(self.cal_center_)
+            tensors["cal_resid"] = np.ascontiguousarray(self.cal_resid_)
         with atomic_path(d / WEIGHTS) as tmp:
             save_file(tensors, str(tmp))
         meta = {
@@ -253,7 +291,7 @@ class DeepILST:
             "targets": ({"paper": "C12, C6 min-max scaled to Table 1", "table1": TABLE1}
                         if self.kind == "paper" else
                         {"ensemble": "standardised (log T*, log rho*)", "mean": self.ymean_.tolist(),
-                         "std": self.ystd_.tolist()}),
+                         "std": self.ystd_.tolist(), "calibration_scale": self.cal_scale_}),
             "domain": {"box": self.box_, "reduced_hull_logT_rho": self.hull_.tolist(),
                        "shape_threshold": self.shape_threshold_,
                        "pca_components": int(len(self.pca_comp_))},
@@ -296,5 +334,7 @@ class DeepILST:
         else:
             m.ymean_ = np.array(meta["targets"]["mean"])
             m.ystd_ = np.array(meta["targets"]["std"])
+            m.cal_scale_ = float(meta["targets"]["calibration_scale"])
+            m.cal_center_, m.cal_resid_ = t["cal_center"], t["cal_resid"]
         m.meta = meta
         return m

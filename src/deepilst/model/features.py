@@ -20,6 +20,7 @@ import numpy as np
 from deepilst.rdf import model_grid
 
 R_MIN = 0.25  # nm, the lowest r the networks read (the paper's choice)
+LEVELS = np.geomspace(0.02, 90.0, 120)  # neighbour counts of the quantile features
 
 
 def _clean(g: np.ndarray, r: np.ndarray, r_min: float = R_MIN) -> np.ndarray:
@@ -75,7 +76,10 @@ class ReducedFeatures:
     kind = "reduced"
 
     def __init__(self, x_min: float = 0.4, x_max: float = 3.0, n_x: int = 261,
-                 r_min: float = R_MIN, std_floor: float = 0.05) -> None:
+                 r_min: float = R_MIN, std_floor: float = 0.05, quantile: bool = True,
+                 use_g: bool = True) -> None:
+        self.quantile = bool(quantile)
+        self.use_g = bool(use_g)
         self.x_min, self.x_max, self.n_x = float(x_min), float(x_max), int(n_x)
         self.r_min = float(r_min)
         self.std_floor = float(std_floor)
@@ -95,24 +99,51 @@ class ReducedFeatures:
             cover[i] = np.mean(rr <= r_end + 1e-9)
         return out, cover
 
+    def quantiles(self, g: np.ndarray, density) -> np.ndarray:
+        """x at which the running coordination number N(x) = 4 pi int_0^x g x'^2 dx' (density
+        unit 1 in x units) reaches ``LEVELS`` neighbours: shifts of structure become additive."""
+        g = _clean(g, self.r, self.r_min)
+        rho = np.atleast_1d(np.asarray(density, float))
+        xf = np.arange(0.0, self.x_max + 1e-9, 0.0025)
+        out = np.empty((len(g), len(LEVELS)))
+        for i in range(len(g)):
+            gx = np.interp(xf / rho[i] ** (1.0 / 3.0), self.r, g[i], right=1.0)
+            f = 4 * np.pi * gx * xf**2
+            n = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(xf))])
+            n = n + 1e-9 * np.arange(len(n))  # strictly increasing through the empty core
+            out[i] = np.interp(LEVELS, n, xf)
+        return out
+
+    def _all(self, g: np.ndarray, density) -> np.ndarray:
+        parts = [self.raw(g, density)[0]] if self.use_g else []
+        if self.quantile:
+            parts.append(self.quantiles(g, density))
+        return np.hstack(parts)
+
     def fit(self, g: np.ndarray, temperature, density) -> ReducedFeatures:
-        z, _ = self.raw(g, density)
+        z = self._all(g, density)
         self.mean_ = z.mean(axis=0)
         self.std_ = np.maximum(z.std(axis=0), self.std_floor)
+        if self.quantile:
+            k = self.n_x if self.use_g else 0
+            self.std_[k:] = np.maximum(z[:, k:].std(axis=0), 1e-3)
         return self
 
     def transform(self, g: np.ndarray, temperature, density) -> np.ndarray:
-        z, _ = self.raw(g, density)
+        z = self._all(g, density)
         return ((z - self.mean_) / self.std_).astype(np.float32)
 
     def to_state(self) -> dict:
         return {"kind": self.kind, "x_min": self.x_min, "x_max": self.x_max, "n_x": self.n_x,
-                "r_min": self.r_min, "std_floor": self.std_floor, "mean": self.mean_.tolist(),
+                "r_min": self.r_min, "std_floor": self.std_floor, "quantile": self.quantile,
+                "use_g": self.use_g,
+                "levels": LEVELS.tolist(), "mean": self.mean_.tolist(),
                 "std": self.std_.tolist()}
 
     @classmethod
     def from_state(cls, d: dict) -> ReducedFeatures:
-        f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"])
+        f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"],
+                d.get("quantile", False), d.get("use_g", True))
         f.mean_, f.std_ = np.array(d["mean"]), np.array(d["std"])
         return f
 

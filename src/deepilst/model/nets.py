@@ -4,12 +4,8 @@ All members of an ensemble share one architecture and are stored as stacked tens
 ``W{k}`` (members, d_in, d_out) and ``b{k}`` (members, d_out), so one numpy pass evaluates the
 whole ensemble and ``predict`` never imports torch. The paper network is an ensemble of one.
 
-Heads:
-
-* ``mse``: outputs are the targets (after ``out_act``), trained with mean squared error.
-* ``mvn``: 5 outputs per member: mean (2), log of the diagonal of a Cholesky factor L (2) and
-  its off-diagonal (1) of a 2x2 covariance Sigma = L L^T; trained with the Gaussian negative
-  log-likelihood (after ``warmup`` epochs of MSE on the mean).
+Members are trained with mean squared error on standardised targets; the ensemble's
+uncertainty is built on top (see :mod:`deepilst.model.core`).
 """
 
 from __future__ import annotations
@@ -48,17 +44,6 @@ def numpy_forward(weights: dict[str, np.ndarray], x: np.ndarray, act: str, out_a
         h = h + b[:, None, :]
         h = _np_act(act if k < n_layers - 1 else out_act, h)
     return h
-
-
-def mvn_from_raw(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean (..., 2), covariance (..., 2, 2)) from raw ``mvn`` head outputs (..., 5)."""
-    mu = out[..., :2]
-    l11, l22, l21 = np.exp(out[..., 2]), np.exp(out[..., 3]), out[..., 4]
-    cov = np.empty(out.shape[:-1] + (2, 2))
-    cov[..., 0, 0] = l11**2
-    cov[..., 0, 1] = cov[..., 1, 0] = l11 * l21
-    cov[..., 1, 1] = l21**2 + l22**2
-    return mu, cov
 
 
 def mixture_moments(mu: np.ndarray, cov: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -129,19 +114,10 @@ class StackedMLP:
         return out
 
 
-def _mvn_nll(out, y):
-    torch = _torch()
-    mu = out[..., :2]
-    a, c, l21 = out[..., 2], out[..., 3], out[..., 4]
-    z1 = (y[..., 0] - mu[..., 0]) * torch.exp(-a)
-    z2 = (y[..., 1] - mu[..., 1] - l21 * z1) * torch.exp(-c)
-    return 0.5 * (z1**2 + z2**2) + a + c  # per member, per sample
-
-
 def train_stacked(Xtr: np.ndarray, Ytr: np.ndarray, Xva: np.ndarray, Yva: np.ndarray, *,
-                  hidden: list[int], members: int, act: str, out_act: str, head: str,
+                  hidden: list[int], members: int, act: str, out_act: str,
                   epochs: int, batch: int, lr: float, weight_decay: float = 0.0,
-                  patience: int = 50, warmup: int = 0, dropout: dict[int, float] | None = None,
+                  patience: int = 50, dropout: dict[int, float] | None = None,
                   input_noise: float = 0.0, seed: int = 0, progress: bool = True) -> dict:
     """Train an ensemble with early stopping on each member's validation loss.
 
@@ -153,8 +129,7 @@ def train_stacked(Xtr: np.ndarray, Ytr: np.ndarray, Xva: np.ndarray, Yva: np.nda
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    d_out = Ytr.shape[1] if head == "mse" else 5
-    net = StackedMLP([Xtr.shape[1], *hidden, d_out], members, act, out_act, dropout, seed)
+    net = StackedMLP([Xtr.shape[1], *hidden, Ytr.shape[1]], members, act, out_act, dropout, seed)
     opt = torch.optim.AdamW(net.params, lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr * 0.02)
     xt, yt = torch.from_numpy(Xtr.astype(np.float32)), torch.from_numpy(Ytr.astype(np.float32))
@@ -166,16 +141,11 @@ def train_stacked(Xtr: np.ndarray, Ytr: np.ndarray, Xva: np.ndarray, Yva: np.nda
     best_w = net.state()
     hist = []
 
-    def loss_fn(out, y, nll: bool):
-        if head == "mse":
-            return ((out - y) ** 2).mean(dim=-1)
-        if nll:
-            return _mvn_nll(out, y)
-        return ((out[..., :2] - y) ** 2).mean(dim=-1)
+    def loss_fn(out, y):
+        return ((out - y) ** 2).mean(dim=-1)
 
     bar = tqdm(range(epochs), desc="train", disable=not progress, leave=False)
     for ep in bar:
-        nll = ep >= warmup
         perm = torch.stack([torch.randperm(n, generator=gen) for _ in range(members)])
         tot = 0.0
         for s in range(0, n, batch):
@@ -184,17 +154,15 @@ def train_stacked(Xtr: np.ndarray, Ytr: np.ndarray, Xva: np.ndarray, Yva: np.nda
             if input_noise > 0:
                 xb = xb + input_noise * torch.randn(xb.shape, generator=gen)
             out = net.forward(xb, train=True)
-            loss = loss_fn(out, yb, nll).mean(dim=1).sum()
+            loss = loss_fn(out, yb).mean(dim=1).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
             tot += float(loss.detach()) * idx.shape[1]
         sched.step()
         with torch.no_grad():
-            vl = loss_fn(net.forward(xv), yv, nll).mean(dim=1).numpy()
+            vl = loss_fn(net.forward(xv), yv).mean(dim=1).numpy()
         hist.append({"epoch": ep, "train": tot / n / members, "val": vl.tolist()})
-        if ep == warmup:  # the loss changed meaning: restart the early-stopping bookkeeping
-            best[:] = np.inf
         better = vl < best
         if better.any():
             w = net.state()
@@ -203,7 +171,7 @@ def train_stacked(Xtr: np.ndarray, Ytr: np.ndarray, Xva: np.ndarray, Yva: np.nda
             best[better] = vl[better]
             best_epoch[better] = ep
         bar.set_postfix(val=f"{np.mean(vl):.4g}")
-        if ep >= warmup and np.all(ep - best_epoch > patience):
+        if np.all(ep - best_epoch > patience):
             break
     return {"weights": best_w, "history": hist, "best_epoch": best_epoch.tolist(),
             "best_val": best.tolist()}
