@@ -254,6 +254,11 @@ def info(path: str | Path) -> dict:
         frac = {lab: phases.count(lab) / n for lab in ("fluid", "two-phase", "solid")}
         rng = {k: [float(np.min(sims[k][:])), float(np.max(sims[k][:]))]
                for k in ("T", "rho", "C12", "C6", "T_star", "rho_star")}
+        g, ge = sims["g"][:], sims["g_err"][:]
+        k = np.nanargmax(np.nan_to_num(g, nan=-1.0), axis=1)
+        rows = np.arange(n)
+        fp = ge[rows, k] / g[rows, k]
+        size = Path(path).stat().st_size
         return {
             "file": str(path),
             "schema_version": int(h.attrs["schema_version"]),
@@ -262,6 +267,12 @@ def info(path: str | Path) -> dict:
             "n_samples": int(h.attrs["n_samples"]),
             "phase_fractions": frac,
             "equilibrated_fraction": float(np.mean(sims["equilibrated"][:])),
+            "first_peak_rel_err": {"median": float(np.median(fp)),
+                                   "p90": float(np.quantile(fp, 0.9)), "max": float(np.max(fp)),
+                                   "fraction_below_1pct": float(np.mean(fp < 0.01))},
+            "cpu_hours": float(np.sum(sims["cpu_s"][:]) / 3600.0),
+            "wall_hours": float(np.sum(sims["wall_s"][:]) / 3600.0),
+            "bytes": int(size), "bytes_per_simulation": int(size // n),
             "ranges": rng,
             "rc_sigma": float(h.attrs["rc_sigma"]),
             "cutoff_convention": str(h.attrs["cutoff_convention"]),
