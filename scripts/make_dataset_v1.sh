@@ -18,4 +18,6 @@ $D generate --design paper --n 500 --out $RUNS/test $P --seed 7
 $D generate --design transfer --n 200 --out $RUNS/transfer $P --seed 8
 for s in argon test transfer train; do
   $D dataset build $RUNS/$s -o data/v1_$s.h5
+  $D dataset info data/v1_$s.h5 --json > data/v1_$s.info.json.tmp && mv data/v1_$s.info.json.tmp data/v1_$s.info.json
 done
+$D dataset phases data/v1_argon.h5 data/v1_train.h5 data/v1_test.h5 data/v1_transfer.h5 -o docs/phases_v1.png

@@ -35,3 +35,23 @@ def test_committed_dataset(path):
         assert h["r"][:].shape == (301,)
     side = path.with_suffix(".info.json")
     assert json.loads(side.read_text())["n_simulations"] == d["n_simulations"]
+
+
+def test_all_data_files_together_below_100_mb():
+    total = sum(f.stat().st_size for f in DATA.rglob("*") if f.is_file())
+    assert total < 100 * 2**20, total
+
+
+@pytest.mark.skipif(not (DATA / "v1_train.h5").exists(), reason="training set not committed")
+def test_training_samples_stay_in_table1_and_keep_their_simulation():
+    from deepilst.sampling import in_table1
+
+    with open_dataset(DATA / "v1_train.h5") as h:
+        s = h["samples"]
+        sim = s["sim"][:]
+        assert sim.min() >= 0 and sim.max() < h.attrs["n_simulations"]
+        assert np.all(in_table1(s["T"][:], s["rho"][:], s["C12"][:], s["C6"][:]))
+        # every sample has the reduced state of its source simulation
+        sig = (s["C12"][:] / s["C6"][:]) ** (1 / 6)
+        rs = s["rho"][:] * sig**3
+        assert np.allclose(rs, h["sims"]["rho_star"][:][sim], rtol=1e-9)
