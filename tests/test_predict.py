@@ -142,3 +142,13 @@ def test_snippets_carry_the_parameters():
     metal = [ln for ln in s["lammps_metal"].splitlines() if ln.startswith("pair_coeff")][0].split()
     assert np.isclose(float(metal[3]) * 96.48533212, eps, rtol=1e-4)
     assert f'sigma="{sig:.6f}"' in s["openmm"] and f'epsilon="{eps:.6f}"' in s["openmm"]
+
+
+def test_validate_with_predicted_parameters(tmp_path):
+    r = cli("validate", str(EXAMPLE), "-T", "330", "-d", "16.5", "--n-particles", "500",
+            "--equil-ps", "10", "--prod-ps", "40", "--json", "--plot", str(tmp_path / "o.png"))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["parameters"] == "predicted"
+    assert d["eps_rdf"] < 0.03  # the predicted argon reproduces the input g(r)
+    assert (tmp_path / "o.png").stat().st_size > 0
