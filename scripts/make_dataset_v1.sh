@@ -9,11 +9,11 @@ RUNS=${RUNS:-/work/deepilst-runs/v1}
 P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 100 --workers $W"
 D=.venv/bin/deepilst
 $D generate --design grid --grid data/argon_grid.csv --out $RUNS/argon $P --seed 2019
-# train: 270 reduced states even in (log T*, rho*) plus 250 with the density of the Table 1 box
+# train: 270 reduced states even in (log T*, rho*) plus 262 with the density of the Table 1 box
 # (the first session started with 520 even ones; at 255 done the rest were switched to table1
 # weighting because the even design left the region where uniform Table 1 states lie sparse)
 $D generate --design reduced --n 270 --expand 50 --out $RUNS/train $P --seed 9
-$D generate --design reduced --weighting table1 --n 250 --expand 50 --out $RUNS/train $P --seed 10
+$D generate --design reduced --weighting table1 --n 262 --expand 50 --out $RUNS/train $P --seed 10
 $D generate --design paper --n 500 --out $RUNS/test $P --seed 7
 $D generate --design transfer --n 200 --out $RUNS/transfer $P --seed 8
 for s in argon test transfer train; do

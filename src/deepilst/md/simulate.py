@@ -190,16 +190,21 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
 
 def simulate(spec: SimSpec, engine: Engine | None = None, retries: int = 1,
              progress=None) -> dict:
-    """Run ``spec``; on failure retry up to ``retries`` times with a new seed.
+    """Run ``spec``; on failure retry up to ``retries`` times with a new seed and half the
+    previous time step (blow-ups of very hot, soft fluids, T* > ~80, need it).
 
-    The record's ``seed_used`` and ``attempts`` say what happened; ``spec``/``key`` stay those
-    of the requested task. Raises :class:`SimulationError` with all reasons if every try fails.
+    The record's ``seed_used``, ``attempts`` and ``dt`` say what happened; ``spec``/``key`` stay
+    those of the requested task. Raises :class:`SimulationError` with all reasons if every try
+    fails.
     """
     reasons = []
     for attempt in range(retries + 1):
         seed = spec.seed if attempt == 0 else (spec.seed * 7919 + 104729 * attempt) % 2**31
+        run = replace(spec, seed=seed)
+        if attempt > 0:
+            run = replace(run, protocol=replace(spec.protocol, dt_ps=spec.dt / 2**attempt))
         try:
-            rec = simulate_once(replace(spec, seed=seed), engine, progress)
+            rec = simulate_once(run, engine, progress)
         except (SimulationError, EngineUnavailable) as exc:
             reasons.append(f"seed {seed}: {exc}")
             if isinstance(exc, EngineUnavailable):
