@@ -80,3 +80,23 @@ def test_blow_up_is_caught_retried_and_reported():
     with pytest.raises(SimulationError) as ei:
         simulate(spec, retries=1)
     assert str(ei.value).count("seed") == 2  # tried twice, with two seeds
+
+
+def test_retry_uses_a_new_seed_and_half_the_time_step(monkeypatch):
+    from deepilst.md import Protocol, SimSpec
+    from deepilst.md import simulate as sim_mod
+
+    seen = []
+
+    def fake_once(spec, engine=None, progress=None):
+        seen.append((spec.seed, spec.dt))
+        if len(seen) == 1:
+            raise SimulationError("thermostat failed")
+        return {"dt": spec.dt}
+
+    monkeypatch.setattr(sim_mod, "simulate_once", fake_once)
+    spec = SimSpec(345.0, 13.7, 9.7e-6, 6.22e-3, engine="openmm", seed=3,
+                   protocol=Protocol(equil_ps=5, prod_ps=10, n_particles=256))
+    rec = sim_mod.simulate(spec, retries=1)
+    assert seen[1][0] != seen[0][0] and seen[1][1] == pytest.approx(seen[0][1] / 2)
+    assert rec["attempts"] == 2 and rec["key"] == spec.key() and rec["dt"] == seen[1][1]
