@@ -213,7 +213,7 @@ def train(
 def evaluate(
     model: str = typer.Argument(..., help="model directory or shipped model name"),
     data: list[Path] = typer.Argument(..., help="datasets; the model's own training file is "
-                                      "reported as train/val/test by its saved split"),
+                                      "reported as train/val/holdout by its saved split"),
     plot: Path | None = typer.Option(None, help="parity plot (PNG/PDF), like the paper's Fig. 2"),
     json_out: Path | None = typer.Option(None, "--json", help="write metrics as JSON"),
 ) -> None:
@@ -231,8 +231,8 @@ def evaluate(
     sets = {}
     for p in data:
         a = load_arrays(p)
-        if a.hashes[0] in own:
-            sets.update(split_sets(m, a))
+        if a.hashes[0] in own:  # the model's own training file: its saved split
+            sets.update({("holdout" if k == "test" else k): v for k, v in split_sets(m, a).items()})
         else:
             sets[p.stem.removeprefix("v1_")] = a
     res = run_eval(m, sets)
