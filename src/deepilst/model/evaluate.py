@@ -109,6 +109,7 @@ def parity_plot(path: str | Path, sets: dict, preds: dict, band: float | None = 
             ax.set_ylabel(f"predicted {k}")
             ax.set_xlim(lim)
             ax.set_ylim(lim)
+            ax.ticklabel_format(style="sci", scilimits=(0, 0))
             if i == 0 and j == 0:
                 ax.legend(fontsize=7)
     if title:
