@@ -75,7 +75,7 @@ def test_numpy_forward_matches_torch(act, out_act):
 def test_ensemble_spread_is_the_sample_covariance_of_member_means():
     rng = np.random.default_rng(2)
     mu = rng.normal(size=(5, 3, 2))
-    m, S = mixture_moments(mu, None)
+    m, S = mixture_moments(mu)
     assert np.allclose(m, mu.mean(axis=0))
     for i in range(3):
         assert np.allclose(S[i], np.cov(mu[:, i, :].T))

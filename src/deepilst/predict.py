@@ -48,7 +48,7 @@ def load_model(name_or_path: str | Path | None = None):
     return DeepILST.load(resolve_model(name_or_path))
 
 
-def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, model, n_draws: int, seed: int):
+def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int):
     """Pressure [bar] and energy [kJ/mol per particle] with standard deviations from draws of
     the parameters' predictive distribution (cutoff 3 sigma of each draw, as in training)."""
     from deepilst.thermo import energy_from_rdf, pressure_from_rdf
@@ -91,7 +91,7 @@ def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = Tr
         d = describe(ri, float(T[i]), float(rho[i]), model)
         if thermo:
             p, ps, u, us = _thermo_draws(r, g[i], float(T[i]), float(rho[i]), d["C12"], d["C6"], ri,
-                                         model, n_draws, seed)
+                                         n_draws, seed)
             d.update(pressure_bar=p, pressure_bar_std=ps, energy_kJ_mol=u, energy_kJ_mol_std=us)
         out.append(d)
     return out

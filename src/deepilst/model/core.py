@@ -151,7 +151,7 @@ class DeepILST:
         """Mean over members (n, 2) and their covariance (n, 2, 2), standardised u units."""
         out = numpy_forward(self.weights_, X, self.config["act"], self.config["out_act"])
         out = np.clip(out, -8.0, 8.0)  # keep wild extrapolations finite; the domain check flags them
-        return mixture_moments(out, None)
+        return mixture_moments(out)
 
     def _residual_cov(self, m: np.ndarray) -> np.ndarray:
         """Kernel-weighted covariance of the validation residuals around predictions ``m``

@@ -46,15 +46,12 @@ def numpy_forward(weights: dict[str, np.ndarray], x: np.ndarray, act: str, out_a
     return h
 
 
-def mixture_moments(mu: np.ndarray, cov: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (n, d) and covariance (n, d, d) of an equal-weight mixture over members (axis 0):
-    mean of the members' covariances (aleatoric) plus the covariance of their means (epistemic)."""
+def mixture_moments(mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (n, d) of the members' predictions ``mu`` (members, n, d) and their sample
+    covariance (n, d, d): the epistemic part of the ensemble's uncertainty."""
     m = mu.mean(axis=0)
     dev = mu - m[None]
-    epi = np.einsum("mni,mnj->nij", dev, dev) / max(len(mu) - 1, 1)
-    if cov is None:
-        return m, epi
-    return m, cov.mean(axis=0) + epi
+    return m, np.einsum("mni,mnj->nij", dev, dev) / max(len(mu) - 1, 1)
 
 
 # ---- torch training -------------------------------------------------------------------------
