@@ -342,7 +342,7 @@ def validate(
     plot: Path | None = typer.Option(None, help="RDF overlay, PNG or PDF"),
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Simulate the LJ fluid with the given parameters at the input state and compare g(r)."""
+    """Simulate the LJ fluid with the predicted (or given) parameters at the input state; compare."""
     from deepilst.md.spec import Protocol
     from deepilst.rdfio import load_rdf
     from deepilst.units import ParameterError, check_positive
