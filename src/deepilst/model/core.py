@@ -46,7 +46,7 @@ PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid",
                 "members": 1, "dropout": {"1": 0.25}, "epochs": 1500, "batch": 64, "lr": 1e-3,
                 "weight_decay": 0.0, "patience": 100, "input_noise": 0.0}
 ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identity",
-                   "members": 5, "dropout": {}, "epochs": 300, "batch": 256, "lr": 1e-3,
+                   "members": 8, "dropout": {}, "epochs": 300, "batch": 256, "lr": 5e-4,
                    "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
                    "kernel_bandwidth": 0.35}
 
