@@ -9,7 +9,7 @@ Targets
 -------
 * paper: (C12, C6) min-max scaled to Table 1, sigmoid output, MSE (eq. 5). Its uncertainty is
   the root-mean-square validation residual (one number per parameter).
-* ensemble (ours): u = (log T*, log rho*), standardised; five members trained with MSE on
+* ensemble (ours): u = (log T*, log rho*), standardised; eight members trained with MSE on
   the reduced-units features. The predictive covariance of u is c (E + R(u)): E the spread of
   the members' means (epistemic), R(u) a kernel-weighted covariance of validation residuals
   near the prediction (so C6 gets wider intervals where attraction barely shapes g), and c one
