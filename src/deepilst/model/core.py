@@ -258,7 +258,7 @@ class DeepILST:
         res["shape_residual"] = self._residual(X) / self.shape_threshold_
         res["shape_ok"] = res["shape_residual"] <= 1.0
         if isinstance(self.features_, ReducedFeatures):
-            res["coverage"] = self.features_.raw(g, rho)[1]
+            res["coverage"] = self.features_.coverage(rho)
         else:
             res["coverage"] = np.ones(n)
         ok = res["reduced_in_domain"] & res["shape_ok"] & (res["coverage"] >= 0.999)

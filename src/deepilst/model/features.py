@@ -86,18 +86,19 @@ class ReducedFeatures:
         self.r = model_grid()
         self.x = np.linspace(self.x_min, self.x_max, self.n_x)
 
+    def coverage(self, density) -> np.ndarray:
+        """Fraction of the x grid that the model grid (r up to 1.5 nm) reaches at each density."""
+        rho = np.atleast_1d(np.asarray(density, float))
+        return np.mean(self.x[None, :] / rho[:, None] ** (1.0 / 3.0) <= self.r[-1] + 1e-9, axis=1)
+
     def raw(self, g: np.ndarray, density) -> tuple[np.ndarray, np.ndarray]:
         """(g on the x grid, fraction of the x grid that the input r range covers)."""
         g = _clean(g, self.r, self.r_min)
         rho = np.atleast_1d(np.asarray(density, float))
-        r_end = self.r[-1]
         out = np.empty((len(g), self.n_x))
-        cover = np.empty(len(g))
         for i in range(len(g)):
-            rr = self.x / rho[i] ** (1.0 / 3.0)
-            out[i] = np.interp(rr, self.r, g[i], right=1.0)
-            cover[i] = np.mean(rr <= r_end + 1e-9)
-        return out, cover
+            out[i] = np.interp(self.x / rho[i] ** (1.0 / 3.0), self.r, g[i], right=1.0)
+        return out, self.coverage(rho)
 
     def quantiles(self, g: np.ndarray, density) -> np.ndarray:
         """x at which the running coordination number N(x) = 4 pi int_0^x g x'^2 dx' (density
