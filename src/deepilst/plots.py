@@ -18,6 +18,15 @@ def _plt():
     return plt
 
 
+def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` atomically (PNG or PDF by suffix) and close it."""
+    plt = _plt()
+    suffix = Path(path).suffix.lstrip(".") or "png"
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=suffix))
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None = None,
              title: str = "", ax=None):
     """Plot g(r) (r in nm) with a +-2 sigma band and save it to ``path`` (atomically)."""
@@ -33,9 +42,7 @@ def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray |
     ax.set_title(title, fontsize=9)
     ax.legend(frameon=False)
     fig.tight_layout()
-    suffix = Path(path).suffix.lstrip(".") or "png"
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=suffix))
-    plt.close(fig)
+    save_figure(fig, path)
     return ax
 
 
@@ -56,6 +63,4 @@ def plot_phase_map(path: str | Path, t_star, rho_star, labels, title: str = ""):
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8, loc="best", framealpha=0.9)
     fig.tight_layout()
-    suffix = Path(path).suffix.lstrip(".") or "png"
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=suffix))
-    plt.close(fig)
+    save_figure(fig, path)

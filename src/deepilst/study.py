@@ -95,12 +95,9 @@ def _md_pressures(T, rho, c12, c6, protocol, progress: bool) -> np.ndarray:
 def plot_pressure_maps(path: str | Path, res: dict) -> Path:
     """Figure 3: MD pressure, pressure from the predicted parameters, and their relative error
     over the (T, rho) grid."""
-    import matplotlib
+    from deepilst.plots import _plt, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from deepilst.fileio import atomic_path
+    plt = _plt()
 
     T, rho = np.array(res["T"]), np.array(res["rho"])
     key = "P_pred_md" if "P_pred_md" in res else "P_pred_virial"
@@ -119,11 +116,7 @@ def plot_pressure_maps(path: str | Path, res: dict) -> Path:
         ax.set_ylabel("T / K")
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    out = Path(path)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return out
+    return save_figure(fig, path, dpi=130)
 
 
 def table2_markdown(summaries: dict[str, dict]) -> str:

@@ -51,8 +51,7 @@ def validate_params(r: np.ndarray, g: np.ndarray, temperature: float, density: f
 
 def plot_overlay(path: str | Path, r: np.ndarray, g_in: np.ndarray, res: dict, label: str = "input"):
     """g(r) of the input against the validation run (PNG/PDF by suffix)."""
-    from deepilst.fileio import write_with
-    from deepilst.plots import _plt
+    from deepilst.plots import _plt, save_figure
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -65,5 +64,4 @@ def plot_overlay(path: str | Path, r: np.ndarray, g_in: np.ndarray, res: dict, l
     ax.set_title(f"eps_rdf = {100 * res['eps_rdf']:.2f} %", fontsize=9)
     ax.legend(frameon=False)
     fig.tight_layout()
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=150, format=Path(path).suffix.lstrip(".") or "png"))
-    plt.close(fig)
+    save_figure(fig, path)

@@ -78,12 +78,9 @@ def parity_plot(path: str | Path, sets: dict, preds: dict, band: float | None = 
                 title: str = "") -> Path:
     """Figure 2 of the paper: predicted vs true C12 (top) and C6 (bottom) per set, with the
     +-``band`` lines (band in Table 1 min-max units, the paper's 4 sqrt(training loss))."""
-    import matplotlib
+    from deepilst.plots import _plt, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from deepilst.fileio import atomic_path
+    plt = _plt()
 
     names = [n for n in sets if n in preds]
     fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 6.2), squeeze=False)
@@ -115,8 +112,4 @@ def parity_plot(path: str | Path, sets: dict, preds: dict, band: float | None = 
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    out = Path(path)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return out
+    return save_figure(fig, path, dpi=130)
