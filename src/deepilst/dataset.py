@@ -215,6 +215,14 @@ def build(run_dir: str | Path, out: str | Path, command: str | None = None) -> d
 
 
 # ---- read -----------------------------------------------------------------------------------
+def is_simulated_state(c12: float, c6: float, temperature: float,
+                       sim_c12: float, sim_c6: float, sim_temperature: float) -> bool:
+    """Whether a physical sample is its source simulation's own state (its g is stored as is;
+    any other sample is expanded by corresponding states)."""
+    return (abs(c12 - sim_c12) < 1e-15 and abs(c6 - sim_c6) < 1e-15
+            and abs(temperature - sim_temperature) < 1e-9)
+
+
 @dataclass
 class Sample:
     temperature: float
@@ -291,8 +299,7 @@ def get_sample(path: str | Path, index: int) -> Sample:
         T, rho, c12, c6 = (float(s[k][index]) for k in ("T", "rho", "C12", "C6"))
         sims = h["sims"]
         r = h["r"][:]
-        same = (abs(c12 - sims["C12"][i]) < 1e-15 and abs(c6 - sims["C6"][i]) < 1e-15
-                and abs(T - sims["T"][i]) < 1e-9)
+        same = is_simulated_state(c12, c6, T, sims["C12"][i], sims["C6"][i], sims["T"][i])
         if same:
             g, ge = sims["g"][i], sims["g_err"][i]
         else:

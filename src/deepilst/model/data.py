@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepilst.dataset import expand_g, open_dataset
+from deepilst.dataset import expand_g, is_simulated_state, open_dataset
 from deepilst.units import KB
 
 
@@ -83,7 +83,7 @@ def load_arrays(*paths: str | Path) -> Arrays:
             eq = sims["equilibrated"][:].astype(bool)
         g = np.empty((len(sim), len(r)))
         for j, i in enumerate(sim):
-            if abs(c12[j] - sC12[i]) < 1e-15 and abs(c6[j] - sC6[i]) < 1e-15 and abs(T[j] - sT[i]) < 1e-9:
+            if is_simulated_state(c12[j], c6[j], T[j], sC12[i], sC6[i], sT[i]):
                 g[j] = g_sim[i]
             else:
                 sig_new = (c12[j] / c6[j]) ** (1 / 6)
