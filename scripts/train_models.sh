@@ -10,4 +10,5 @@ for m in ensemble paper; do
   $D train data/v1_train.h5 --model $m -o models/$m --seed 0
   $D evaluate models/$m $SETS --plot docs/parity_$m.png --json models/$m/evaluation.json
 done
-$D study argon --data data/v1_argon.h5 --model models/ensemble --model models/paper --out docs
+# MD with the predicted parameters at all 121 states for our model (~16 min on 2 cores)
+$D study argon --data data/v1_argon.h5 --model models/ensemble --model models/paper --md-model models/ensemble --out docs

@@ -47,6 +47,31 @@ def test_reduced_features_follow_corresponding_states(argon):
     assert np.mean(np.abs(z0[0] - z1[0])) < 0.005
 
 
+def test_wall_features_trace_the_potential_in_the_dilute_limit():
+    """In the dilute limit g = exp(-u/kB T): the x at which g first reaches level L solves
+    u(r)/kB T = -ln L on the repulsive wall, r = x / rho^(1/3)."""
+    from deepilst.model.features import rise_levels
+    from deepilst.rdf import model_grid
+    from deepilst.units import KB
+
+    r = model_grid()
+    sig, eps, T, rho = 0.34, 0.99, 200.0, 0.5
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        u = 4 * eps * ((sig / r) ** 12 - (sig / r) ** 6)
+    g = np.exp(-u / (KB * T))
+    f = ReducedFeatures(rise=12)
+    x = f.wall(g[None], rho)[0]
+    rr = np.linspace(0.25, sig * 2 ** (1 / 6), 200001)
+    uu = 4 * eps * ((sig / rr) ** 12 - (sig / rr) ** 6) / (KB * T)
+    exact = np.interp(-np.log(rise_levels(12)), uu[::-1], rr[::-1])
+    assert np.all(np.abs(x / rho ** (1 / 3) - exact) < 2e-4)  # nm; grid step 0.005 nm
+    # and, like g(x), the wall in x units is unchanged by a corresponding-states change
+    s = 1.1
+    g2 = np.interp(r / s, r, g)
+    x2 = f.wall(g2[None], rho / s**3)[0]
+    assert np.max(np.abs(x2 - x)) < 2e-3
+
+
 def test_paper_features_are_eq3(argon):
     f = PaperFeatures().fit(argon.g, argon.T, argon.rho)
     X = f.transform(argon.g, argon.T, argon.rho)
@@ -130,6 +155,29 @@ def test_training_is_deterministic_and_round_trips(kind, argon, tmp_path):
     assert np.isclose(p_one["C12"][0], p3["C12"][2], rtol=1e-9)
 
 
+def test_logc_target_basis_round_trips(argon, tmp_path):
+    """Members regressing (log C12, log C6) less their state constants: predictions map back
+    to the same (T*, rho*) algebra and survive save / load."""
+    from deepilst.model.core import DeepILST
+
+    m = _tiny("ensemble")
+    m.config["target_basis"] = "logC12_logC6"
+    m.fit(argon, progress=False)
+    v = m._targets(argon)[m._split_idx[0]]
+    assert np.allclose(v.mean(axis=0), 0, atol=1e-9) and np.allclose(v.std(axis=0), 1)
+    p = m.predict(argon.g, argon.T, argon.rho)
+    assert np.allclose(p["sigma"] ** 6 * p["C6"] / p["C12"], 1.0, rtol=1e-9)
+    assert np.median(np.abs(p["C12"] / argon.C12 - 1)) < 0.5  # 4 epochs: in the right range
+    m.save(tmp_path / "m")
+    m2 = DeepILST.load(tmp_path / "m")
+    p2 = m2.predict(argon.g, argon.T, argon.rho)
+    for k in ("C12", "C6", "C6_std", "T_star"):
+        assert np.allclose(p[k], p2[k], rtol=1e-9), k
+    m.config["target_basis"] = "nonsense"
+    with pytest.raises(ValueError, match="target_basis"):
+        m._basis()
+
+
 def test_load_rejects_non_models(tmp_path):
     from deepilst.model.core import DeepILST, ModelError
 
@@ -138,3 +186,44 @@ def test_load_rejects_non_models(tmp_path):
         DeepILST.load(tmp_path)
     with pytest.raises(ModelError, match="unknown model kind"):
         DeepILST("forest")
+
+
+def test_train_cli_takes_a_config_and_rejects_unknown_keys(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "deepilst.cli", "train", str(ARGON), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    out = tmp_path / "m"
+    r = cli("-o", str(out), "--epochs", "3", "--members", "2", "--threads", "1", "--config",
+            '{"hidden": [16], "target_basis": "logC12_logC6", "feature_args": {"rise": 8}}')
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["config"]["hidden"] == [16] and meta["config"]["members"] == 2
+    assert meta["features"]["rise"] == 8 and meta["targets"]["basis"] == "logC12_logC6"
+    bad = tmp_path / "bad"
+    r = cli("-o", str(bad), "--config", '{"learning_rate": 1}')
+    assert r.returncode == 2 and "--config" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not bad.exists()
+
+
+def test_models_saved_before_the_basis_option_load_as_trained(argon, tmp_path):
+    """A model.json without target_basis / stop_on (written before they existed) loads with the
+    settings it was trained with, not today's defaults."""
+    from deepilst.model.core import DeepILST
+
+    m = _tiny("ensemble")
+    m.config.update(target_basis="logT_logrho", stop_on="all")
+    m.fit(argon, progress=False).save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    for k in ("target_basis", "stop_on"):
+        del meta["config"][k]
+    for k in ("basis", "basis_mean", "basis_std"):
+        del meta["targets"][k]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    m2 = DeepILST.load(tmp_path / "m")
+    assert m2.config["target_basis"] == "logT_logrho"
+    p, p2 = m.predict(argon.g, argon.T, argon.rho), m2.predict(argon.g, argon.T, argon.rho)
+    assert np.allclose(p["C6"], p2["C6"], rtol=1e-9)

@@ -175,6 +175,8 @@ def train(
     epochs: int | None = typer.Option(None, help="maximum epochs (default: the model's)"),
     members: int | None = typer.Option(None, help="ensemble members (ensemble only)"),
     threads: int | None = typer.Option(None, help="torch CPU threads (default: torch's)"),
+    config: str | None = typer.Option(None, help="JSON object overriding hyper-parameters, "
+                                      "e.g. '{\"lr\": 1e-3}' (keys of the model's config)"),
 ) -> None:
     """Train a model on dataset(s), split 75/12.5/12.5 by source simulation; early stopping."""
     import time
@@ -188,7 +190,19 @@ def train(
         torch.set_num_threads(threads)
     t0 = time.time()
     arrays = load_arrays(*data)
+    from deepilst.model.core import ENSEMBLE_CONFIG, PAPER_CONFIG
+
     cfg = {}
+    if config is not None:
+        try:
+            cfg = json.loads(config)
+        except ValueError:
+            raise ValueError(f"--config: not a JSON object: {config!r}") from None
+        known = PAPER_CONFIG if model == "paper" else ENSEMBLE_CONFIG
+        bad = sorted(set(cfg) - set(known) - {"feature_args"}) if isinstance(cfg, dict) else None
+        if bad is None or bad:
+            raise ValueError(f"--config: expected a JSON object with keys among "
+                             f"{sorted(known)}; got {config!r}")
     if epochs is not None:
         cfg["epochs"] = epochs
     if members is not None:
@@ -300,6 +314,8 @@ def study(
     data: Path = typer.Option(Path("data/v1_argon.h5"), help="argon grid dataset"),
     model: list[str] = typer.Option(["ensemble", "paper"], help="model(s): directory or shipped name"),
     md: bool = typer.Option(False, help="also run MD with the predicted parameters at every state"),
+    md_model: list[str] = typer.Option([], help="run that MD for these of the models only "
+                                       "(repeatable; implies --md for them)"),
     out: Path = typer.Option(Path("docs"), "-o", "--out", help="directory for JSON, table, figures"),
 ) -> None:
     """Predictions over the argon 11 x 11 grid (Table 2) and pressure maps (Figure 3)."""
@@ -308,10 +324,13 @@ def study(
 
     if name != "argon":
         raise ValueError(f"unknown study {name!r}; available: argon")
+    unknown = sorted(set(md_model) - set(model))
+    if unknown:
+        raise ValueError(f"--md-model {unknown[0]!r} is not among the --model values {model}")
     results = {}
     for mname in model:
         m = load_model(mname)
-        results[Path(mname).name] = argon_study(data, m, md=md)
+        results[Path(mname).name] = argon_study(data, m, md=md or mname in md_model)
     paths = write_study(out, results)
     typer.echo(table2_markdown({k: v["summary"] for k, v in results.items()}))
     for k, v in results.items():

@@ -48,7 +48,14 @@ PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid",
 ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identity",
                    "members": 8, "dropout": {}, "epochs": 300, "batch": 256, "lr": 5e-4,
                    "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
-                   "kernel_bandwidth": 0.35}
+                   "kernel_bandwidth": 0.35, "target_basis": "logC12_logC6", "stop_on": "fluid"}
+# what models saved before a config key existed were trained with
+_LEGACY = {"target_basis": "logT_logrho", "stop_on": "all"}
+# what the ensemble's members regress (standardised): a linear function v = B u of
+# u = (log T*, log rho*). "logC12_logC6" is (log C12, log C6) less their state constants, so the
+# MSE weighs errors as the MAPE of C12 and C6 does.
+BASES = {"logT_logrho": ((1.0, 0.0), (0.0, 1.0)),
+         "logC12_logC6": ((-1.0, 4.0), (-1.0, 2.0))}
 
 
 class ModelError(ValueError):
@@ -98,8 +105,17 @@ class DeepILST:
             c12 = (a.C12 - TABLE1["C12"][0]) / (TABLE1["C12"][1] - TABLE1["C12"][0])
             c6 = (a.C6 - TABLE1["C6"][0]) / (TABLE1["C6"][1] - TABLE1["C6"][0])
             return np.column_stack([c12, c6])
-        u = np.column_stack([np.log(a.T_star), np.log(a.rho_star)])
-        return (u - self.ymean_) / self.ystd_
+        return (self._u(a) @ self._basis().T - self.vmean_) / self.vstd_
+
+    @staticmethod
+    def _u(a) -> np.ndarray:
+        return np.column_stack([np.log(a.T_star), np.log(a.rho_star)])
+
+    def _basis(self) -> np.ndarray:
+        name = self.config["target_basis"]
+        if name not in BASES:
+            raise ModelError(f"unknown target_basis {name!r}; expected one of {sorted(BASES)}")
+        return np.array(BASES[name], dtype=float)
 
     # ---- training -----------------------------------------------------------------------------
     def fit(self, data, split: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -115,12 +131,20 @@ class DeepILST:
                  else ReducedFeatures(**self.config.get("feature_args", {})))
         self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
         if self.kind == "ensemble":
-            u = np.column_stack([np.log(d_tr.T_star), np.log(d_tr.rho_star)])
+            u = self._u(d_tr)
             self.ymean_, self.ystd_ = u.mean(axis=0), u.std(axis=0)
+            v = u @ self._basis().T
+            self.vmean_, self.vstd_ = v.mean(axis=0), v.std(axis=0)
         X = self.features_.transform(data.g, data.T, data.rho)
         Y = self._targets(data)
         c = self.config
-        res = train_stacked(X[tr], Y[tr], X[va], Y[va], hidden=c["hidden"], members=c["members"],
+        stop = c.get("stop_on", "all")  # the paper network: all validation samples
+        if stop not in ("all", "fluid"):
+            raise ModelError(f"unknown stop_on {stop!r}; expected 'all' or 'fluid'")
+        # early stopping watches all validation samples, or only those of fluid simulations
+        # (the few solids, far off, otherwise decide when members stop)
+        vs = va[data.phase[va] == "fluid"] if stop == "fluid" else va
+        res = train_stacked(X[tr], Y[tr], X[vs], Y[vs], hidden=c["hidden"], members=c["members"],
                             act=c["act"], out_act=c["out_act"], epochs=c["epochs"],
                             batch=c["batch"], lr=c["lr"], weight_decay=c["weight_decay"],
                             patience=c["patience"],
@@ -128,7 +152,7 @@ class DeepILST:
                             input_noise=c["input_noise"], seed=self.seed, progress=progress)
         self.weights_ = res["weights"]
         if self.kind == "ensemble":
-            self._fit_calibration(X[va], Y[va])
+            self._fit_calibration(X[va], (self._u(data)[va] - self.ymean_) / self.ystd_)
         if self.kind == "paper":
             out = numpy_forward(self.weights_, X[va], c["act"], c["out_act"])[0]
             self.resid_std_ = np.sqrt(np.mean((out - Y[va]) ** 2, axis=0))
@@ -151,7 +175,8 @@ class DeepILST:
         """Mean over members (n, 2) and their covariance (n, 2, 2), standardised u units."""
         out = numpy_forward(self.weights_, X, self.config["act"], self.config["out_act"])
         out = np.clip(out, -8.0, 8.0)  # keep wild extrapolations finite; the domain check flags them
-        return mixture_moments(out)
+        u = (out * self.vstd_ + self.vmean_) @ np.linalg.inv(self._basis()).T
+        return mixture_moments((u - self.ymean_) / self.ystd_)
 
     def _residual_cov(self, m: np.ndarray) -> np.ndarray:
         """Kernel-weighted covariance of the validation residuals around predictions ``m``
@@ -291,7 +316,9 @@ class DeepILST:
             "targets": ({"paper": "C12, C6 min-max scaled to Table 1", "table1": TABLE1}
                         if self.kind == "paper" else
                         {"ensemble": "standardised (log T*, log rho*)", "mean": self.ymean_.tolist(),
-                         "std": self.ystd_.tolist(), "calibration_scale": self.cal_scale_}),
+                         "std": self.ystd_.tolist(), "calibration_scale": self.cal_scale_,
+                         "basis": self.config["target_basis"],
+                         "basis_mean": self.vmean_.tolist(), "basis_std": self.vstd_.tolist()}),
             "domain": {"box": self.box_, "reduced_hull_logT_rho": self.hull_.tolist(),
                        "shape_threshold": self.shape_threshold_,
                        "pca_components": int(len(self.pca_comp_))},
@@ -320,7 +347,8 @@ class DeepILST:
             raise ModelError(f"{d / META}: not valid JSON ({exc})") from None
         if meta.get("format") != "deepilst-model":
             raise ModelError(f"{d / META}: not a deepilst model description")
-        m = cls(meta["kind"], meta["config"], meta["seed"])
+        cfg = ({**_LEGACY, **meta["config"]} if meta["kind"] == "ensemble" else meta["config"])
+        m = cls(meta["kind"], cfg, meta["seed"])
         t = load_file(str(d / WEIGHTS))
         m.weights_ = {k: v for k, v in t.items() if k[0] in "Wb" and k[1:].isdigit()}
         m.pca_mean_, m.pca_comp_ = t["pca_mean"], t["pca_components"]
@@ -334,6 +362,8 @@ class DeepILST:
         else:
             m.ymean_ = np.array(meta["targets"]["mean"])
             m.ystd_ = np.array(meta["targets"]["std"])
+            m.vmean_ = np.array(meta["targets"].get("basis_mean", m.ymean_))
+            m.vstd_ = np.array(meta["targets"].get("basis_std", m.ystd_))
             m.cal_scale_ = float(meta["targets"]["calibration_scale"])
             m.cal_center_, m.cal_resid_ = t["cal_center"], t["cal_resid"]
         m.meta = meta

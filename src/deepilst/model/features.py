@@ -23,6 +23,11 @@ R_MIN = 0.25  # nm, the lowest r the networks read (the paper's choice)
 LEVELS = np.geomspace(0.02, 90.0, 120)  # neighbour counts of the quantile features
 
 
+def rise_levels(n: int) -> np.ndarray:
+    """Values of g whose first crossing on the repulsive wall are the ``rise`` features."""
+    return np.geomspace(1e-3, 0.8, n) if n else np.zeros(0)
+
+
 def _clean(g: np.ndarray, r: np.ndarray, r_min: float = R_MIN) -> np.ndarray:
     g = np.array(g, dtype=float, ndmin=2)
     g[:, r < r_min - 1e-9] = 0.0
@@ -77,8 +82,9 @@ class ReducedFeatures:
 
     def __init__(self, x_min: float = 0.4, x_max: float = 3.0, n_x: int = 261,
                  r_min: float = R_MIN, std_floor: float = 0.05, quantile: bool = True,
-                 use_g: bool = True) -> None:
+                 use_g: bool = True, rise: int = 0) -> None:
         self.quantile = bool(quantile)
+        self.rise = int(rise)
         self.use_g = bool(use_g)
         self.x_min, self.x_max, self.n_x = float(x_min), float(x_max), int(n_x)
         self.r_min = float(r_min)
@@ -115,17 +121,39 @@ class ReducedFeatures:
             out[i] = np.interp(LEVELS, n, xf)
         return out
 
+    def wall(self, g: np.ndarray, density) -> np.ndarray:
+        """x at which g first reaches each of ``rise_levels(rise)`` on the repulsive wall,
+        interpolating log g between grid points. There -ln g = u/kB T - ln y with the cavity
+        function y smooth, so these points trace the potential's repulsive wall in x units."""
+        g = _clean(g, self.r, self.r_min)
+        rho = np.atleast_1d(np.asarray(density, float))
+        lv = rise_levels(self.rise)
+        above = g[:, None, :] >= lv[None, :, None]  # (n, levels, r)
+        i = np.argmax(above, axis=2)  # first index at or above the level (0 if never)
+        i = np.clip(i, 1, len(self.r) - 1)
+        g1 = np.take_along_axis(g, i, axis=1)
+        g0 = np.take_along_axis(g, i - 1, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f_log = (np.log(lv)[None] - np.log(g0)) / (np.log(g1) - np.log(g0))
+            f_lin = (lv[None] - g0) / (g1 - g0)
+        f = np.where(g0 > 0, f_log, f_lin)
+        f = np.clip(np.nan_to_num(f, nan=1.0), 0.0, 1.0)
+        r = self.r[i - 1] + f * (self.r[i] - self.r[i - 1])
+        return r * rho[:, None] ** (1.0 / 3.0)
+
     def _all(self, g: np.ndarray, density) -> np.ndarray:
         parts = [self.raw(g, density)[0]] if self.use_g else []
         if self.quantile:
             parts.append(self.quantiles(g, density))
+        if self.rise:
+            parts.append(self.wall(g, density))
         return np.hstack(parts)
 
     def fit(self, g: np.ndarray, temperature, density) -> ReducedFeatures:
         z = self._all(g, density)
         self.mean_ = z.mean(axis=0)
         self.std_ = np.maximum(z.std(axis=0), self.std_floor)
-        if self.quantile:
+        if self.quantile or self.rise:
             k = self.n_x if self.use_g else 0
             self.std_[k:] = np.maximum(z[:, k:].std(axis=0), 1e-3)
         return self
@@ -137,14 +165,14 @@ class ReducedFeatures:
     def to_state(self) -> dict:
         return {"kind": self.kind, "x_min": self.x_min, "x_max": self.x_max, "n_x": self.n_x,
                 "r_min": self.r_min, "std_floor": self.std_floor, "quantile": self.quantile,
-                "use_g": self.use_g,
+                "use_g": self.use_g, "rise": self.rise,
                 "levels": LEVELS.tolist(), "mean": self.mean_.tolist(),
                 "std": self.std_.tolist()}
 
     @classmethod
     def from_state(cls, d: dict) -> ReducedFeatures:
         f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"],
-                d.get("quantile", False), d.get("use_g", True))
+                d.get("quantile", False), d.get("use_g", True), d.get("rise", 0))
         f.mean_, f.std_ = np.array(d["mean"]), np.array(d["std"])
         return f
 
