@@ -150,6 +150,11 @@ def test_training_is_deterministic_and_round_trips(kind, argon, tmp_path):
     p3 = m3.predict(argon.g[:5], argon.T[:5], argon.rho[:5])
     for k in ("C12", "C6", "sigma", "epsilon", "C12_std", "in_domain"):
         assert np.allclose(p1[k], p3[k], rtol=1e-6), k
+    # the nearest-neighbour check: a training simulation's own RDF is at distance 0
+    tr = m1._split_idx[0][:3]
+    pt = m3.predict(argon.g[tr], argon.T[tr], argon.rho[tr])
+    assert np.allclose(pt["neighbour_distance"], 0, atol=1e-2) and pt["neighbour_ok"].all()
+    assert m3.nn_ref_.shape == (len(groups[0]), m3.features_.transform(argon.g[:1], 300, 20).shape[1])
     # batch of one == row of a batch
     p_one = m3.predict(argon.g[2], argon.T[2], argon.rho[2])
     assert np.isclose(p_one["C12"][0], p3["C12"][2], rtol=1e-9)
@@ -227,3 +232,53 @@ def test_models_saved_before_the_basis_option_load_as_trained(argon, tmp_path):
     assert m2.config["target_basis"] == "logT_logrho"
     p, p2 = m.predict(argon.g, argon.T, argon.rho), m2.predict(argon.g, argon.T, argon.rho)
     assert np.allclose(p["C6"], p2["C6"], rtol=1e-9)
+
+
+def _train_subset(path, n_sims=4):
+    """The first ``n_sims`` simulations of the committed training file and their samples."""
+    import h5py
+
+    src = ROOT / "data" / "v1_train.h5"
+    with h5py.File(src, "r") as h, h5py.File(path, "w") as o:
+        o.attrs["schema_version"] = h.attrs["schema_version"]
+        for k in ("r", "fine_dr"):
+            o[k] = h[k][()]
+        keep = h["samples"]["sim"][:] < n_sims
+        for k in h["samples"]:
+            o[f"samples/{k}"] = h["samples"][k][:][keep]
+        for k in ("g", "fine_g", "fine_g_err", "C12", "C6", "T", "sigma", "phase", "equilibrated"):
+            o[f"sims/{k}"] = h["sims"][k][:n_sims]
+    return path
+
+
+@pytest.mark.skipif(not (ROOT / "data" / "v1_train.h5").exists(), reason="training set absent")
+def test_noise_augmentation_draws_from_the_statistical_error(tmp_path):
+    """load_arrays(noise=s): expanded samples are rebinned from the fine histogram plus
+    s x its error, so (noisy - clean) / (rebinned error) has standard deviation ~ s; the
+    simulated state stays clean; a model refuses arrays loaded with another noise."""
+    from deepilst.dataset import expand_g, open_dataset
+    from deepilst.model.core import DeepILST, ModelError
+
+    f = _train_subset(tmp_path / "sub.h5")
+    clean = load_arrays(f)
+    noisy = load_arrays(f, noise=2.0, seed=1)
+    assert not clean.noisy.any() and noisy.noise == 2.0
+    assert noisy.noisy.sum() == len(noisy) - 4  # one clean simulated state per simulation
+    assert np.array_equal(noisy.g[~noisy.noisy], clean.g[~noisy.noisy])
+    with open_dataset(f) as h:
+        sims = h["sims"]
+        sim = h["samples"]["sim"][:]
+        z = []
+        for j in np.flatnonzero(noisy.noisy)[:60]:
+            i = sim[j]
+            _, err = expand_g(sims["fine_g"][i], float(h["fine_dr"][()]), float(sims["sigma"][i]),
+                              float(noisy.sigma[j]), fine_g_err=sims["fine_g_err"][i])
+            ok = np.isfinite(err) & (err > 0)
+            z.append((noisy.g[j] - clean.g[j])[ok] / err[ok])
+    z = np.concatenate(z)
+    assert 1.8 < np.std(z) < 2.2, np.std(z)
+    assert abs(np.mean(z)) < 0.1
+    with pytest.raises(ModelError, match="g_noise"):
+        DeepILST("ensemble", {"g_noise": 1.0}).fit(clean, progress=False)
+    with pytest.raises(ValueError, match="noise"):
+        load_arrays(f, noise=-1)

@@ -189,7 +189,6 @@ def train(
 
         torch.set_num_threads(threads)
     t0 = time.time()
-    arrays = load_arrays(*data)
     from deepilst.model.core import ENSEMBLE_CONFIG, PAPER_CONFIG
 
     cfg = {}
@@ -209,7 +208,9 @@ def train(
         if model == "paper":
             raise ValueError("--members applies to the ensemble model only")
         cfg["members"] = members
-    m = DeepILST(model, cfg, seed=seed).fit(arrays)
+    m = DeepILST(model, cfg, seed=seed)
+    arrays = load_arrays(*data, noise=float(m.config.get("g_noise", 0.0)), seed=seed)
+    m.fit(arrays)
     import platform
 
     import torch

@@ -110,7 +110,8 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
     d["domain"] = {"state_in_training_box": bool(ri["state_in_box"]),
                    "reduced_state_in_training_domain": bool(ri["reduced_in_domain"]),
                    "shape_residual": float(ri["shape_residual"]), "shape_ok": bool(ri["shape_ok"]),
-                   "coverage": float(ri["coverage"])}
+                   "neighbour_distance": float(ri["neighbour_distance"]),
+                   "neighbour_ok": bool(ri["neighbour_ok"]), "coverage": float(ri["coverage"])}
     w = []
     box = model.box_
     if not ri["state_in_box"]:
@@ -124,6 +125,10 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
     if not ri["shape_ok"]:
         w.append(f"this g(r) is unlike the training RDFs (reconstruction residual "
                  f"{ri['shape_residual']:.2g} x the 99.9 % training level): not a simple LJ fluid?")
+    if not ri["neighbour_ok"]:
+        w.append(f"this g(r) is far from every training simulation (nearest-neighbour distance "
+                 f"{ri['neighbour_distance']:.2g} x the level 99 % of validation RDFs stay within "
+                 "x 1.5): not a simple LJ fluid?")
     if ri["coverage"] < 0.999:
         w.append(f"the input reaches only {100 * ri['coverage']:.0f} % of the x = r rho^(1/3) range "
                  "the model reads; g = 1 was assumed beyond 1.5 nm")

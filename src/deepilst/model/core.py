@@ -48,9 +48,10 @@ PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid",
 ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identity",
                    "members": 8, "dropout": {}, "epochs": 300, "batch": 256, "lr": 5e-4,
                    "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
-                   "kernel_bandwidth": 0.35, "target_basis": "logC12_logC6", "stop_on": "fluid"}
+                   "kernel_bandwidth": 0.35, "target_basis": "logC12_logC6", "stop_on": "fluid",
+                   "g_noise": 0.0}
 # what models saved before a config key existed were trained with
-_LEGACY = {"target_basis": "logT_logrho", "stop_on": "all"}
+_LEGACY = {"target_basis": "logT_logrho", "stop_on": "all", "g_noise": 0.0}
 # what the ensemble's members regress (standardised): a linear function v = B u of
 # u = (log T*, log rho*). "logC12_logC6" is (log C12, log C6) less their state constants, so the
 # MSE weighs errors as the MAPE of C12 and C6 does.
@@ -125,7 +126,12 @@ class DeepILST:
         from deepilst.model.nets import train_stacked
 
         t0 = time.time()
+        want = float(self.config.get("g_noise", 0.0))
+        if data.noise != want:
+            raise ModelError(f"config g_noise = {want} but the arrays were loaded with noise = "
+                             f"{data.noise}: use load_arrays(..., noise={want})")
         tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
+        va = va[~data.noisy[va]]  # validate and calibrate on clean samples only
         d_tr = data.take(tr)
         feats = (PaperFeatures() if self.kind == "paper"
                  else ReducedFeatures(**self.config.get("feature_args", {})))
@@ -159,6 +165,7 @@ class DeepILST:
             self.train_loss_ = float(np.mean((numpy_forward(self.weights_, X[tr], c["act"],
                                                             c["out_act"])[0] - Y[tr]) ** 2))
         self._fit_domain(X[tr], d_tr)
+        self._fit_neighbours(X[tr], d_tr.group, X[va])
         self.meta = {
             "best_epoch": res["best_epoch"], "best_val": res["best_val"],
             "epochs_run": len(res["history"]), "history": res["history"],
@@ -220,6 +227,21 @@ class DeepILST:
         self.box_ = {"T": [float(d.T.min()), float(d.T.max())],
                      "rho": [float(d.rho.min()), float(d.rho.max())]}
 
+    def _fit_neighbours(self, Xtr: np.ndarray, groups: np.ndarray, Xva: np.ndarray) -> None:
+        """Reference features, one row per training simulation (its expanded samples are the
+        same RDF in reduced units), and the distance threshold: 1.5 x the 99th percentile of
+        the validation samples' nearest-neighbour distances."""
+        _, first = np.unique(groups, return_index=True)
+        self.nn_ref_ = np.ascontiguousarray(Xtr[np.sort(first)], dtype=np.float32)
+        self.nn_threshold_ = float(1.5 * np.quantile(self._nn_distance(Xva), 0.99))
+
+    def _nn_distance(self, X: np.ndarray) -> np.ndarray:
+        """Root-mean-square feature difference to the nearest training simulation."""
+        R = self.nn_ref_.astype(np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        d2 = np.sum(X**2, axis=1)[:, None] + np.sum(R**2, axis=1)[None] - 2.0 * X @ R.T
+        return np.sqrt(np.maximum(d2.min(axis=1), 0.0) / X.shape[1])
+
     def _residual(self, X: np.ndarray) -> np.ndarray:
         Z = X - self.pca_mean_
         rec = (Z @ self.pca_comp_.T) @ self.pca_comp_
@@ -232,7 +254,8 @@ class DeepILST:
 
         Returns arrays (length n): C12, C6, sigma, epsilon, T_star, rho_star, each with ``_std``
         and ``_lo``/``_hi`` (95 % interval), plus the domain check: ``state_in_box``,
-        ``reduced_in_domain``, ``shape_residual``, ``shape_ok``, ``coverage``, ``in_domain``.
+        ``reduced_in_domain``, ``shape_residual``, ``shape_ok``, ``neighbour_distance``,
+        ``neighbour_ok``, ``coverage``, ``in_domain``.
         """
         if self.weights_ is None:
             raise ModelError("model is not trained: call fit() or DeepILST.load()")
@@ -282,11 +305,17 @@ class DeepILST:
         res["reduced_in_domain"] = _in_polygon(pts, self.hull_)
         res["shape_residual"] = self._residual(X) / self.shape_threshold_
         res["shape_ok"] = res["shape_residual"] <= 1.0
+        if getattr(self, "nn_ref_", None) is not None:
+            res["neighbour_distance"] = self._nn_distance(X) / self.nn_threshold_
+        else:  # models saved before the neighbour check existed
+            res["neighbour_distance"] = np.zeros(n)
+        res["neighbour_ok"] = res["neighbour_distance"] <= 1.0
         if isinstance(self.features_, ReducedFeatures):
             res["coverage"] = self.features_.coverage(rho)
         else:
             res["coverage"] = np.ones(n)
-        ok = res["reduced_in_domain"] & res["shape_ok"] & (res["coverage"] >= 0.999)
+        ok = (res["reduced_in_domain"] & res["shape_ok"] & res["neighbour_ok"]
+              & (res["coverage"] >= 0.999))
         if self.kind == "paper":  # the paper network reads T and rho directly
             ok &= res["state_in_box"]
         res["in_domain"] = ok
@@ -304,6 +333,7 @@ class DeepILST:
         tensors = {k: np.ascontiguousarray(v) for k, v in self.weights_.items()}
         tensors["pca_mean"] = np.ascontiguousarray(self.pca_mean_)
         tensors["pca_components"] = np.ascontiguousarray(self.pca_comp_)
+        tensors["nn_reference"] = self.nn_ref_
         if self.kind == "ensemble":
             tensors["cal_center"] = np.ascontiguousarray(self.cal_center_)
             tensors["cal_resid"] = np.ascontiguousarray(self.cal_resid_)
@@ -321,12 +351,14 @@ class DeepILST:
                          "basis_mean": self.vmean_.tolist(), "basis_std": self.vstd_.tolist()}),
             "domain": {"box": self.box_, "reduced_hull_logT_rho": self.hull_.tolist(),
                        "shape_threshold": self.shape_threshold_,
+                       "neighbour_threshold": self.nn_threshold_,
                        "pca_components": int(len(self.pca_comp_))},
             "cutoff_convention": "rc = 3 sigma, plain truncation (no shift), analytic tail "
                                  "corrections for energy and pressure",
             "versions": {"deepilst": __version__, "python": platform.python_version()},
-            **self.meta, **(extra or {}),
         }
+        # what this object holds now wins over a loaded model's stored description
+        meta = {**self.meta, **meta, **(extra or {})}
         if self.kind == "paper":
             meta["resid_std"] = self.resid_std_.tolist()
             meta["train_loss"] = self.train_loss_
@@ -356,6 +388,8 @@ class DeepILST:
         dom = meta["domain"]
         m.box_, m.hull_ = dom["box"], np.array(dom["reduced_hull_logT_rho"])
         m.shape_threshold_ = float(dom["shape_threshold"])
+        if "nn_reference" in t:
+            m.nn_ref_, m.nn_threshold_ = t["nn_reference"], float(dom["neighbour_threshold"])
         if m.kind == "paper":
             m.resid_std_ = np.array(meta["resid_std"])
             m.train_loss_ = meta.get("train_loss", math.nan)

@@ -26,6 +26,12 @@ class Arrays:
     equilibrated: np.ndarray  # bool
     files: list[str] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
+    noisy: np.ndarray | None = None  # bool: g carries added noise (see load_arrays)
+    noise: float = 0.0               # the ``noise`` factor load_arrays was called with
+
+    def __post_init__(self) -> None:
+        if self.noisy is None:
+            self.noisy = np.zeros(len(self.T), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.T)
@@ -49,7 +55,7 @@ class Arrays:
     def take(self, idx: np.ndarray) -> Arrays:
         return Arrays(self.g[idx], self.T[idx], self.rho[idx], self.C12[idx], self.C6[idx],
                       self.group[idx], self.phase[idx], self.equilibrated[idx], self.files,
-                      self.hashes)
+                      self.hashes, self.noisy[idx], self.noise)
 
 
 def file_hash(path: str | Path) -> str:
@@ -61,9 +67,19 @@ def file_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def load_arrays(*paths: str | Path) -> Arrays:
+def load_arrays(*paths: str | Path, noise: float = 0.0, seed: int = 0) -> Arrays:
     """Every physical sample of the given datasets, expanded by corresponding states where the
-    file says so (g rebinned exactly from the simulation's fine histogram)."""
+    file says so (g rebinned exactly from the simulation's fine histogram).
+
+    ``noise`` > 0 (training augmentation): each expanded sample is rebinned from the fine
+    histogram plus Gaussian noise of ``noise`` times its own statistical error (fine_g_err), a
+    fresh draw per sample (seeded), so the network sees each simulation's g with many noise
+    realisations and cannot learn one run's noise. The simulated state itself stays clean
+    (``noisy`` False): models validate and calibrate on clean samples only.
+    """
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
     parts = []
     files, hashes = [], []
     for p in paths:
@@ -79,20 +95,26 @@ def load_arrays(*paths: str | Path) -> Arrays:
             T, rho, c12, c6 = (s[k][:] for k in ("T", "rho", "C12", "C6"))
             sC12, sC6, sT, ssig = (sims[k][:] for k in ("C12", "C6", "T", "sigma"))
             fine = sims["fine_g"][:] if len(sim) > len(sims["T"]) else None
+            fine_err = (sims["fine_g_err"][:] if fine is not None and noise > 0 else None)
             phase = np.array([x.decode() for x in sims["phase"][:]])
             eq = sims["equilibrated"][:].astype(bool)
         g = np.empty((len(sim), len(r)))
+        noisy = np.zeros(len(sim), dtype=bool)
         for j, i in enumerate(sim):
             if is_simulated_state(c12[j], c6[j], T[j], sC12[i], sC6[i], sT[i]):
                 g[j] = g_sim[i]
             else:
                 sig_new = (c12[j] / c6[j]) ** (1 / 6)
-                g[j] = expand_g(fine[i], fine_dr, float(ssig[i]), sig_new, r)[0]
+                fg = fine[i]
+                if fine_err is not None:
+                    fg = fg + noise * np.nan_to_num(fine_err[i]) * rng.standard_normal(len(fg))
+                    noisy[j] = True
+                g[j] = expand_g(fg, fine_dr, float(ssig[i]), sig_new, r)[0]
         group = np.array([f"{hx[:12]}:{i}" for i in sim])
-        parts.append(Arrays(g, T, rho, c12, c6, group, phase[sim], eq[sim]))
+        parts.append(Arrays(g, T, rho, c12, c6, group, phase[sim], eq[sim], noisy=noisy))
     cat = {k: np.concatenate([getattr(a, k) for a in parts])
-           for k in ("g", "T", "rho", "C12", "C6", "group", "phase", "equilibrated")}
-    return Arrays(**cat, files=files, hashes=hashes)
+           for k in ("g", "T", "rho", "C12", "C6", "group", "phase", "equilibrated", "noisy")}
+    return Arrays(**cat, files=files, hashes=hashes, noise=float(noise))
 
 
 def split_groups(groups: np.ndarray, fractions=(0.75, 0.125, 0.125), seed: int = 0
