@@ -9,14 +9,16 @@ Targets
 -------
 * paper: (C12, C6) min-max scaled to Table 1, sigmoid output, MSE (eq. 5). Its uncertainty is
   the root-mean-square validation residual (one number per parameter).
-* ensemble (ours): u = (log T*, log rho*), standardised; eight members trained with MSE on
-  the reduced-units features. The predictive covariance of u is c (E + R(u)): E the spread of
-  the members' means (epistemic), R(u) a kernel-weighted covariance of validation residuals
-  near the prediction (so C6 gets wider intervals where attraction barely shapes g), and c one
-  scale factor fitted so that 95 % intervals of log C12 and log C6 hold 95 % of the validation
-  samples. Everything else is a linear function of u: log C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho,
-  log C6 = log(4 kB T) - u0 + 2 u1 - 2 log rho, log sigma = (u1 - log rho)/3,
-  log eps = log(kB T) - u0, so standard deviations and 95 % intervals follow exactly in log space.
+* ensemble (ours): u = (log T*, log rho*); eight members trained with MSE on the reduced-units
+  features to regress a linear map of u (``target_basis``: by default log C12 and log C6 less
+  their state constants), standardised, and mapped back to u. The predictive covariance of u is
+  c (E + R(u)): E the spread of the members' means (epistemic), R(u) a kernel-weighted
+  covariance of validation residuals near the prediction (so C6 gets wider intervals where
+  attraction barely shapes g), and c one scale factor fitted so that 95 % intervals of log C12
+  and log C6 hold 95 % of the validation samples. Everything else is a linear function of u: log
+  C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho, log C6 = log(4 kB T) - u0 + 2 u1 - 2 log rho, log
+  sigma = (u1 - log rho)/3, log eps = log(kB T) - u0, so standard deviations and 95 % intervals
+  follow exactly in log space.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ _LEGACY = {"target_basis": "logT_logrho", "stop_on": "all", "g_noise": 0.0}
 # u = (log T*, log rho*). "logC12_logC6" is (log C12, log C6) less their state constants, so the
 # MSE weighs errors as the MAPE of C12 and C6 does.
 BASES = {"logT_logrho": ((1.0, 0.0), (0.0, 1.0)),
-         "logC12_logC6": ((-1.0, 4.0), (-1.0, 2.0))}
+         "logC12_logC6": (_LIN["C12"], _LIN["C6"])}
 
 
 class ModelError(ValueError):
