@@ -17,6 +17,8 @@ $D generate --design reduced --weighting table1 --n 262 --expand 50 --out $RUNS/
 # 300 more table1-weighted states (issue 4: C6 errors sat at T* > 4, rho* > 0.9 where the
 # training set had the fewest distinct states per unit of test density)
 $D generate --design reduced --weighting table1 --n 300 --expand 50 --out $RUNS/train $P --seed 11
+# and 300 more (seed 12): C6 at T* > 15, rho* > 0.9 still carried half the validation error
+$D generate --design reduced --weighting table1 --n 300 --expand 50 --out $RUNS/train $P --seed 12
 $D generate --design paper --n 500 --out $RUNS/test $P --seed 7
 # transfer: 204 states because 3 (hot, soft, rho* 0.36-0.45) blew up even at half the time step
 $D generate --design transfer --n 204 --out $RUNS/transfer $P --seed 8

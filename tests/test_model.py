@@ -183,6 +183,35 @@ def test_logc_target_basis_round_trips(argon, tmp_path):
         m._basis()
 
 
+def test_pca_input_keeps_structure_drops_noise_and_round_trips(argon, tmp_path):
+    """With ``pca`` = k the network reads k projections: a training RDF is nearly unchanged by
+    projecting (its features lie in the leading directions), white noise mostly is not, and a
+    trained model predicts the same after save / load."""
+    from deepilst.model.core import DeepILST
+
+    f = ReducedFeatures(pca=8).fit(argon.g, argon.T, argon.rho)
+    X = f.transform(argon.g, argon.T, argon.rho)
+    P = f.network_input(X)
+    assert P.shape == (len(argon), 8) and P.dtype == np.float32
+    back = (P * f.comp_scale_) @ f.comp_
+    assert np.mean((back - X) ** 2) < 0.01 * np.mean(X**2)
+    noise = np.random.default_rng(0).standard_normal(X.shape)
+    kept = f.network_input(noise) * f.comp_scale_
+    assert np.sum(kept**2) < 0.05 * np.sum(noise**2)  # 8 of 381 directions
+    g = ReducedFeatures.from_state(json.loads(json.dumps(f.to_state())))
+    assert np.array_equal(g.network_input(X), P)
+    assert np.array_equal(ReducedFeatures().fit(argon.g, argon.T, argon.rho).network_input(X), X)
+
+    m = _tiny("ensemble")
+    m.config["feature_args"] = {"pca": 8}
+    m.fit(argon, progress=False)
+    p = m.predict(argon.g, argon.T, argon.rho)
+    m.save(tmp_path / "m")
+    p2 = DeepILST.load(tmp_path / "m").predict(argon.g, argon.T, argon.rho)
+    for k in ("C12", "C6", "C6_std", "shape_residual"):
+        assert np.allclose(p[k], p2[k], rtol=1e-6), k
+
+
 def test_load_rejects_non_models(tmp_path):
     from deepilst.model.core import DeepILST, ModelError
 

@@ -51,7 +51,7 @@ ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identit
                    "members": 8, "dropout": {}, "epochs": 300, "batch": 256, "lr": 5e-4,
                    "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
                    "kernel_bandwidth": 0.35, "target_basis": "logC12_logC6", "stop_on": "fluid",
-                   "g_noise": 0.0}
+                   "g_noise": 0.0, "feature_args": {"pca": 32}}
 # what models saved before a config key existed were trained with
 _LEGACY = {"target_basis": "logT_logrho", "stop_on": "all", "g_noise": 0.0}
 # what the ensemble's members regress (standardised): a linear function v = B u of
@@ -152,7 +152,9 @@ class DeepILST:
         # early stopping watches all validation samples, or only those of fluid simulations
         # (the few solids, far off, otherwise decide when members stop)
         vs = va[data.phase[va] == "fluid"] if stop == "fluid" else va
-        res = train_stacked(X[tr], Y[tr], X[vs], Y[vs], hidden=c["hidden"], members=c["members"],
+        net_in = self.features_.network_input
+        res = train_stacked(net_in(X[tr]), Y[tr], net_in(X[vs]), Y[vs], hidden=c["hidden"],
+                            members=c["members"],
                             act=c["act"], out_act=c["out_act"], epochs=c["epochs"],
                             batch=c["batch"], lr=c["lr"], weight_decay=c["weight_decay"],
                             patience=c["patience"],
@@ -182,7 +184,8 @@ class DeepILST:
 
     def _ensemble_moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean over members (n, 2) and their covariance (n, 2, 2), standardised u units."""
-        out = numpy_forward(self.weights_, X, self.config["act"], self.config["out_act"])
+        out = numpy_forward(self.weights_, self.features_.network_input(X), self.config["act"],
+                            self.config["out_act"])
         out = np.clip(out, -8.0, 8.0)  # keep wild extrapolations finite; the domain check flags them
         u = (out * self.vstd_ + self.vmean_) @ np.linalg.inv(self._basis()).T
         return mixture_moments((u - self.ymean_) / self.ystd_)

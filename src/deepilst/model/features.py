@@ -63,6 +63,9 @@ class PaperFeatures:
         s = (self._state(t, rho) - self.smin_) / (self.smax_ - self.smin_)
         return np.hstack([g, s]).astype(np.float32)
 
+    def network_input(self, X: np.ndarray) -> np.ndarray:
+        return X
+
     def to_state(self) -> dict:
         return {"kind": self.kind, "p": self.p, "r_min": self.r_min, "gmax": self.gmax_,
                 "smin": self.smin_.tolist(), "smax": self.smax_.tolist()}
@@ -82,8 +85,9 @@ class ReducedFeatures:
 
     def __init__(self, x_min: float = 0.4, x_max: float = 3.0, n_x: int = 261,
                  r_min: float = R_MIN, std_floor: float = 0.05, quantile: bool = True,
-                 use_g: bool = True, rise: int = 0) -> None:
+                 use_g: bool = True, rise: int = 0, pca: int = 0) -> None:
         self.quantile = bool(quantile)
+        self.pca = int(pca)
         self.rise = int(rise)
         self.use_g = bool(use_g)
         self.x_min, self.x_max, self.n_x = float(x_min), float(x_max), int(n_x)
@@ -156,7 +160,20 @@ class ReducedFeatures:
         if self.quantile or self.rise:
             k = self.n_x if self.use_g else 0
             self.std_[k:] = np.maximum(z[:, k:].std(axis=0), 1e-3)
+        if self.pca:
+            Z = (z - self.mean_) / self.std_
+            _, _, vt = np.linalg.svd(Z - Z.mean(axis=0), full_matrices=False)
+            self.comp_ = vt[: self.pca]
+            self.comp_scale_ = float(np.std(Z @ self.comp_[0]))
         return self
+
+    def network_input(self, X: np.ndarray) -> np.ndarray:
+        """What the network reads: the features themselves, or with ``pca`` = k their
+        projections on the k leading principal directions of the training features (divided by
+        the spread of the first), which drops most of the statistical noise of g."""
+        if not self.pca:
+            return X
+        return (X @ self.comp_.T / self.comp_scale_).astype(np.float32)
 
     def transform(self, g: np.ndarray, temperature, density) -> np.ndarray:
         z = self._all(g, density)
@@ -165,15 +182,19 @@ class ReducedFeatures:
     def to_state(self) -> dict:
         return {"kind": self.kind, "x_min": self.x_min, "x_max": self.x_max, "n_x": self.n_x,
                 "r_min": self.r_min, "std_floor": self.std_floor, "quantile": self.quantile,
-                "use_g": self.use_g, "rise": self.rise,
+                "use_g": self.use_g, "rise": self.rise, "pca": self.pca,
                 "levels": LEVELS.tolist(), "mean": self.mean_.tolist(),
-                "std": self.std_.tolist()}
+                "std": self.std_.tolist(),
+                **({"pca_components": self.comp_.tolist(), "pca_scale": self.comp_scale_}
+                   if self.pca else {})}
 
     @classmethod
     def from_state(cls, d: dict) -> ReducedFeatures:
         f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"],
-                d.get("quantile", False), d.get("use_g", True), d.get("rise", 0))
+                d.get("quantile", False), d.get("use_g", True), d.get("rise", 0), d.get("pca", 0))
         f.mean_, f.std_ = np.array(d["mean"]), np.array(d["std"])
+        if f.pca:
+            f.comp_, f.comp_scale_ = np.array(d["pca_components"]), float(d["pca_scale"])
         return f
 
 
