@@ -169,7 +169,7 @@ class DeepILST:
             self.train_loss_ = float(np.mean((numpy_forward(self.weights_, X[tr], c["act"],
                                                             c["out_act"])[0] - Y[tr]) ** 2))
         self._fit_domain(X[tr], d_tr)
-        self._fit_neighbours(X[tr], d_tr.group, X[va])
+        self._fit_neighbours(X[tr], d_tr.group, X[va][data.phase[va] == "fluid"])
         self.meta = {
             "best_epoch": res["best_epoch"], "best_val": res["best_val"],
             "epochs_run": len(res["history"]), "history": res["history"],
@@ -235,7 +235,8 @@ class DeepILST:
     def _fit_neighbours(self, Xtr: np.ndarray, groups: np.ndarray, Xva: np.ndarray) -> None:
         """Reference features, one row per training simulation (its expanded samples are the
         same RDF in reduced units), and the distance threshold: 1.5 x the 99th percentile of
-        the validation samples' nearest-neighbour distances."""
+        the nearest-neighbour distances of ``Xva``, the fluid validation samples (the few
+        two-phase and solid ones lie far from everything and would set it by chance)."""
         _, first = np.unique(groups, return_index=True)
         self.nn_ref_ = np.ascontiguousarray(Xtr[np.sort(first)], dtype=np.float32)
         self.nn_threshold_ = float(1.5 * np.quantile(self._nn_distance(Xva), 0.99))
