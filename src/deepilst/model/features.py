@@ -11,6 +11,8 @@ arrays), so a saved model carries its scalers.
   mapping g(x) to (log T*, log rho*) is exact under any change of (T, rho, sigma, eps) that
   keeps the reduced state; sigma = (rho*/rho)^(1/3) and eps = kB T / T* follow. g below
   ``r_min`` nm is set to 0 (the core) and beyond the input range to 1 (flagged by coverage).
+  With ``pca`` = k the network reads the features through their k leading principal
+  directions (:meth:`ReducedFeatures.network_input`); domain checks use all of them.
 """
 
 from __future__ import annotations
@@ -168,9 +170,11 @@ class ReducedFeatures:
         return self
 
     def network_input(self, X: np.ndarray) -> np.ndarray:
-        """What the network reads: the features themselves, or with ``pca`` = k their
-        projections on the k leading principal directions of the training features (divided by
-        the spread of the first), which drops most of the statistical noise of g."""
+        """What the network reads from features ``X`` (n, d; dimensionless, z-scored): ``X``
+        itself, or with ``pca`` = k its projections (n, k) on the k leading principal directions
+        of the training features, divided by the spread of the first. The directions beyond
+        about 40 carry less structure than the statistical noise of g does; projecting drops
+        the noise there (the noise inside the kept directions stays)."""
         if not self.pca:
             return X
         return (X @ self.comp_.T / self.comp_scale_).astype(np.float32)
