@@ -198,7 +198,7 @@ def train(
         except ValueError:
             raise ValueError(f"--config: not a JSON object: {config!r}") from None
         known = PAPER_CONFIG if model == "paper" else ENSEMBLE_CONFIG
-        bad = sorted(set(cfg) - set(known) - {"feature_args"}) if isinstance(cfg, dict) else None
+        bad = sorted(set(cfg) - set(known)) if isinstance(cfg, dict) else None
         if bad is None or bad:
             raise ValueError(f"--config: expected a JSON object with keys among "
                              f"{sorted(known)}; got {config!r}")

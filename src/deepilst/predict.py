@@ -127,8 +127,8 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
                  f"{ri['shape_residual']:.2g} x the 99.9 % training level): not a simple LJ fluid?")
     if not ri["neighbour_ok"]:
         w.append(f"this g(r) is far from every training simulation (nearest-neighbour distance "
-                 f"{ri['neighbour_distance']:.2g} x the level 99 % of validation RDFs stay within "
-                 "x 1.5): not a simple LJ fluid?")
+                 f"{ri['neighbour_distance']:.2g} x the level 99 % of fluid validation RDFs stay "
+                 "within x 1.5): not a simple LJ fluid?")
     if ri["coverage"] < 0.999:
         w.append(f"the input reaches only {100 * ri['coverage']:.0f} % of the x = r rho^(1/3) range "
                  "the model reads; g = 1 was assumed beyond 1.5 nm")

@@ -151,7 +151,8 @@ class DeepILST:
             raise ModelError(f"unknown stop_on {stop!r}; expected 'all' or 'fluid'")
         # early stopping watches all validation samples, or only those of fluid simulations
         # (the few solids, far off, otherwise decide when members stop)
-        vs = va[data.phase[va] == "fluid"] if stop == "fluid" else va
+        va_fluid = va[data.phase[va] == "fluid"]
+        vs = va_fluid if stop == "fluid" else va
         net_in = self.features_.network_input
         res = train_stacked(net_in(X[tr]), Y[tr], net_in(X[vs]), Y[vs], hidden=c["hidden"],
                             members=c["members"],
@@ -169,7 +170,7 @@ class DeepILST:
             self.train_loss_ = float(np.mean((numpy_forward(self.weights_, X[tr], c["act"],
                                                             c["out_act"])[0] - Y[tr]) ** 2))
         self._fit_domain(X[tr], d_tr)
-        self._fit_neighbours(X[tr], d_tr.group, X[va][data.phase[va] == "fluid"])
+        self._fit_neighbours(X[tr], d_tr.group, X[va_fluid])
         self.meta = {
             "best_epoch": res["best_epoch"], "best_val": res["best_val"],
             "epochs_run": len(res["history"]), "history": res["history"],
