@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=.venv/bin/deepilst
-SETS="data/v1_train.h5 data/v1_test.h5 data/v1_transfer.h5"
+SETS="data/v1_train.h5 data/v1_test.h5 data/v1_test_2runs.h5 data/v1_transfer.h5"
 for m in ensemble paper; do
   $D train data/v1_train.h5 --model $m -o models/$m --seed 0
   $D evaluate models/$m $SETS --plot docs/parity_$m.png --json models/$m/evaluation.json

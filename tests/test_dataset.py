@@ -98,3 +98,59 @@ def test_expanded_sample_equals_direct_simulation():
     assert eps_rdf(r[m], g_exp[m], gb[m]) < 0.01
     z = np.abs(g_exp[m] - gb[m]) / np.sqrt(e_exp[m] ** 2 + eb[m] ** 2)
     assert np.mean(z < 3) > 0.95
+
+
+@pytest.fixture(scope="module")
+def replica_run(reduced_run):
+    """The two states of ``reduced_run`` simulated again with another seed, through the states
+    CSV that ``dataset states`` writes (the route the README gives for pooling runs)."""
+    h5, csv = reduced_run / "first.h5", reduced_run / "states.csv"
+    build(reduced_run / "run", h5)
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "states", str(h5), "-o",
+                        str(csv)], capture_output=True, text=True)
+    assert r.returncode == 0 and "2 states" in r.stdout, r.stderr
+    pts = make_design("grid", grid=csv)
+    proto = Protocol(equil_ps=4.0, prod_ps=10.0, n_particles=1000, sample_every=100, n_blocks=4)
+    specs = build_specs(pts, resolve_engine("auto"), proto, seed=1)
+    generate(specs, reduced_run / "run2", workers=2, progress=False)
+    return reduced_run / "run2"
+
+
+def test_replicas_pooled(reduced_run, replica_run, tmp_path):
+    import h5py
+
+    one, two, pooled = tmp_path / "a.h5", tmp_path / "b.h5", tmp_path / "ab.h5"
+    build(reduced_run / "run", one)
+    build(replica_run, two)
+    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "build",
+                        str(reduced_run / "run"), str(replica_run), "-o", str(pooled)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "2 states x 2" in r.stdout
+    with h5py.File(one) as a, h5py.File(two) as b, h5py.File(pooled) as p:
+        assert p.attrs["n_simulations"] == 2 and p.attrs["n_samples"] == 10
+        assert list(p["sims/replicas"][:]) == [2, 2]
+        ga, gb, gp = a["sims/g"][:], b["sims/g"][:], p["sims/g"][:]
+        assert not np.allclose(ga, gb)  # independent runs
+        np.testing.assert_allclose(gp, 0.5 * (ga + gb), rtol=1e-12, equal_nan=True)
+        ea, eb, ep = a["sims/g_err"][:], b["sims/g_err"][:], p["sims/g_err"][:]
+        np.testing.assert_allclose(ep, 0.5 * np.hypot(ea, eb), rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(p["sims/cpu_s"][:], a["sims/cpu_s"][:] + b["sims/cpu_s"][:])
+        np.testing.assert_allclose(p["sims/energy"][:],
+                                   0.5 * (a["sims/energy"][:] + b["sims/energy"][:]))
+        assert json.loads(p.attrs["provenance"])["replicas"] == {"2": 2}
+        # expanded samples come from the pooled fine histogram
+        assert np.all(np.isfinite(get_sample(pooled, 3).g[50:]))
+
+
+def test_pooled_phase_is_the_worst(reduced_run, replica_run):
+    from deepilst.dataset import load_records, pool_replicas
+
+    a, b = load_records(reduced_run / "run"), load_records(replica_run)
+    b[0] = {**b[0], "phase": {**b[0]["phase"], "label": "solid"}}
+    pooled = pool_replicas(a + b)
+    assert len(pooled) == 2 and [x["replicas"] for x in pooled] == [2, 2]
+    labels = {x["key"]: x["phase"]["label"] for x in pooled}
+    assert labels[a[0]["key"]] == "solid" and labels[a[1]["key"]] == a[1]["phase"]["label"]
+    # a single directory is left as it is
+    assert [x["replicas"] for x in pool_replicas(a)] == [1, 1]

@@ -409,14 +409,19 @@ def validate(
 
 @dataset_app.command("build")
 @friendly
-def dataset_build(run_dir: Path = typer.Argument(..., help="directory written by generate"),
+def dataset_build(run_dirs: list[Path] = typer.Argument(
+                      ..., help="directories written by generate (runs of the same state, "
+                      "e.g. a second seed over the same grid, are pooled)"),
                   out: Path = typer.Option(..., "-o", "--out", help="HDF5 file to write")) -> None:
     """Consolidate finished systems into one HDF5 dataset."""
     from deepilst.dataset import build
 
-    res = build(run_dir, out, command=_command())
+    res = build(list(run_dirs), out, command=_command())
+    pooled = {k: v for k, v in res["provenance"].get("replicas", {}).items() if k != "1"}
+    extra = (", runs pooled per state: " + ", ".join(f"{v} states x {k}" for k, v in
+                                                     pooled.items())) if pooled else ""
     typer.echo(f"{out}: {res['n_simulations']} simulations, {res['n_samples']} samples "
-               f"(design {res['design']})")
+               f"(design {res['design']}){extra}")
 
 
 @dataset_app.command("info")
@@ -446,6 +451,17 @@ def dataset_export(path: Path, sample: int = typer.Option(..., help="sample inde
 
     export_xvg(path, sample, xvg)
     typer.echo(str(xvg))
+
+
+@dataset_app.command("states")
+@friendly
+def dataset_states(path: Path, out: Path = typer.Option(..., "-o", "--out",
+                                                         help="CSV to write (T,rho,C12,C6)")) -> None:
+    """Write a dataset's simulated states as a grid CSV (re-run them with another seed, then
+    `dataset build` both run directories to pool the runs)."""
+    from deepilst.dataset import states_csv
+
+    typer.echo(f"{out}: {states_csv(path, out)} states")
 
 
 @dataset_app.command("phases")

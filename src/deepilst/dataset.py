@@ -5,7 +5,8 @@ HDF5 layout (schema version in ``attrs["schema_version"]``; units in each datase
 
     /sims/<field>       one row per simulation: T, rho, C12, C6, sigma, epsilon, T_star,
                         rho_star, g (n, 301), g_err, fine_g (n, n_fine; NaN-padded),
-                        fine_g_err, energy, energy_sem, pressure, pressure_sem, phase, ...
+                        fine_g_err, energy, energy_sem, pressure, pressure_sem, phase,
+                        replicas (independent runs pooled into the row), ...
     /r                  the model grid, nm
     /fine_dr            width of the fine histogram bins, nm
     /samples/<field>    physical samples: sim (row of /sims), T, rho, C12, C6 (reduced design:
@@ -46,6 +47,7 @@ _SCALARS = {
     "dispersion_index": ("phase.dispersion_index", "1"),
     "equilibrated": ("equilibration.passed", "bool"), "seed": ("seed_used", "1"),
     "wall_s": ("wall_s", "s"), "cpu_s": ("cpu_s", "s"), "atom_steps": ("atom_steps", "1"),
+    "replicas": ("replicas", "1"),
 }
 
 
@@ -125,12 +127,82 @@ def expansion_states(t_star: float, rho_star: float, k: int, seed: int,
     return np.array(rows)
 
 
+# ---- replicas -------------------------------------------------------------------------------
+_PHASE_RANK = {"fluid": 0, "two-phase": 1, "solid": 2}
+
+
+def _state_key(rec: dict) -> str:
+    s = rec["spec"]
+    return json.dumps([float(s["temperature"]), float(s["density"]), float(s["c12"]),
+                       float(s["c6"]), s["protocol"]], sort_keys=True)
+
+
+def _pool_mean(values: list, sems: list, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean of independent estimates and its standard error."""
+    v = np.array([_arr(np.atleast_1d(x)) for x in values])
+    e = np.array([np.nan_to_num(_arr(np.atleast_1d(x))) for x in sems])
+    ww = w[:, None] * np.isfinite(v)
+    tot = ww.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(tot > 0, np.sum(ww * np.nan_to_num(v), axis=0) / tot, np.nan)
+        sem = np.where(tot > 0, np.sqrt(np.sum((ww * e) ** 2, axis=0)) / tot, np.nan)
+    return mean, sem
+
+
+def pool_replicas(recs: list[dict]) -> list[dict]:
+    """Records of the same state (T, rho, C12, C6 and protocol; seeds differ) pooled into one.
+
+    g, the fine histogram, energy, pressure and temperature are averaged with the production
+    frames as weights and their standard errors combined as independent; a state is fluid only
+    if every replica is (else the worst label: solid > two-phase); CPU time, wall time and atom
+    steps add up. Each returned record carries ``replicas`` (1 where nothing was pooled) and the
+    order of first appearance is kept.
+    """
+    groups: dict[str, list[dict]] = {}
+    for x in recs:
+        groups.setdefault(_state_key(x), []).append(x)
+    out = []
+    for grp in groups.values():
+        x = dict(grp[0])
+        x["replicas"] = len(grp)
+        if len(grp) > 1:
+            w = np.array([float(y["n_frames"]) for y in grp])
+            x["g"], x["g_err"] = (a.tolist() for a in _pool_mean(
+                [y["g"] for y in grp], [y["g_err"] for y in grp], w))
+            m = min(len(y["fine"]["g"]) for y in grp)
+            fg, fe = _pool_mean([y["fine"]["g"][:m] for y in grp],
+                                [y["fine"]["g_err"][:m] for y in grp], w)
+            x["fine"] = {**grp[0]["fine"], "g": fg.tolist(), "g_err": fe.tolist()}
+            for k in ("energy", "pressure", "energy_frames", "pressure_frames",
+                      "temperature_measured"):
+                mean, sem = _pool_mean([y[k]["mean"] for y in grp], [y[k]["sem"] for y in grp], w)
+                x[k] = {**grp[0][k], "mean": float(mean[0]), "sem": float(sem[0])}
+            labels = [y["phase"]["label"] for y in grp]
+            x["phase"] = {"label": max(labels, key=lambda lab: _PHASE_RANK.get(lab, 3)),
+                          "solid_fraction": max(y["phase"]["solid_fraction"] for y in grp),
+                          "dispersion_index": max(y["phase"]["dispersion_index"] for y in grp),
+                          "replica_labels": labels}
+            x["equilibration"] = {**grp[0]["equilibration"],
+                                  "passed": all(y["equilibration"]["passed"] for y in grp)}
+            for k in ("wall_s", "cpu_s", "atom_steps", "n_frames", "n_prod_steps"):
+                x[k] = sum(y[k] for y in grp)
+            x["replica_keys"] = [y["key"] for y in grp]
+            x["replica_seeds"] = [int(y["seed_used"]) for y in grp]
+        out.append(x)
+    return out
+
+
 # ---- build ----------------------------------------------------------------------------------
-def build(run_dir: str | Path, out: str | Path, command: str | None = None) -> dict:
-    """Consolidate the records of ``run_dir`` into one HDF5 file ``out`` (atomic write)."""
+def build(run_dir: str | Path | list[str | Path], out: str | Path,
+          command: str | None = None) -> dict:
+    """Consolidate the records of one or more run directories into one HDF5 file ``out``
+    (atomic write). Independent runs of the same state, in one directory or across several
+    (e.g. a second seed over the same grid), are pooled into one simulation row
+    (:func:`pool_replicas`); ``sims/replicas`` counts them."""
     import h5py
 
-    recs = load_records(run_dir)
+    run_dirs = [Path(d) for d in (run_dir if isinstance(run_dir, (list, tuple)) else [run_dir])]
+    recs = pool_replicas([x for d in run_dirs for x in load_records(d)])
     designs = sorted({r["spec"].get("tags", {}).get("design", "custom") for r in recs})
     design = designs[0] if len(designs) == 1 else "mixed"
     n = len(recs)
@@ -167,7 +239,9 @@ def build(run_dir: str | Path, out: str | Path, command: str | None = None) -> d
         "deepilst": __version__, "python": platform.python_version(),
         "command": command or " ".join(sys.argv), "built": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                           time.gmtime()),
-        "run_dir": str(run_dir),
+        "run_dir": " ".join(str(d) for d in run_dirs),
+        "replicas": {str(k): int(v) for k, v in zip(*np.unique([x["replicas"] for x in recs],
+                                                              return_counts=True))},
         "engines": sorted({x["engine"] for x in recs}),
         "engine_versions": sorted({f"{x['engine']} {x['versions'].get(x['engine'], '')}"
                                    for x in recs}),
@@ -175,10 +249,10 @@ def build(run_dir: str | Path, out: str | Path, command: str | None = None) -> d
         "seeds": [int(x["seed_used"]) for x in recs],
         "wall_s_total": float(np.sum(sims["wall_s"])), "cpu_s_total": float(np.sum(sims["cpu_s"])),
     }
-    runs_log = Path(run_dir) / "runs.jsonl"
-    if runs_log.exists():
-        prov["generate_commands"] = [json.loads(ln).get("command") for ln in
-                                     runs_log.read_text().splitlines() if ln.strip()]
+    logs = [d / "runs.jsonl" for d in run_dirs if (d / "runs.jsonl").exists()]
+    if logs:
+        prov["generate_commands"] = [json.loads(ln).get("command") for f in logs for ln in
+                                     f.read_text().splitlines() if ln.strip()]
 
     def writer(tmp: Path) -> None:
         with h5py.File(tmp, "w") as h:
@@ -308,6 +382,19 @@ def get_sample(path: str | Path, index: int) -> Sample:
                              sig_new, r, sims["fine_g_err"][i])
         return Sample(T, rho, c12, c6, r, np.asarray(g), np.asarray(ge), i,
                       sims["phase"][i].decode())
+
+
+def states_csv(path: str | Path, out: str | Path) -> int:
+    """Write the simulated states of a dataset (one row per simulation: T [K], rho [nm^-3],
+    C12, C6) as a ``grid`` design CSV, exact to the last bit, so that ``generate --design grid``
+    with another seed re-runs the same states and ``build`` pools the runs. Returns the count."""
+    from deepilst.fileio import write_text_atomic
+
+    with open_dataset(path) as h:
+        cols = [h["sims"][k][:] for k in ("T", "rho", "C12", "C6")]
+    rows = [",".join(repr(float(v)) for v in vals) for vals in zip(*cols)]
+    write_text_atomic(out, "T,rho,C12,C6\n" + "\n".join(rows) + "\n")
+    return len(rows)
 
 
 def export_xvg(path: str | Path, index: int, out: str | Path) -> Path:
