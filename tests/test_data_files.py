@@ -12,6 +12,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = sorted(DATA.glob("v1_*.h5"))
 # minimum counts of issue 3 (simulations, physical samples) by set name
 EXPECTED = {"argon": ("grid", 121, 121), "test": ("paper", 500, 500),
+            "test_2runs": ("paper", 500, 500),
             "transfer": ("transfer", 200, 200), "train": ("reduced", 0, 26000)}
 
 
@@ -33,6 +34,10 @@ def test_committed_dataset(path):
             assert np.all(np.isfinite(s[k][:])), k
         assert np.all(s["g"][:, 0] == 0) and np.all(s["g_err"][:][:, 60:] >= 0)
         assert h["r"][:].shape == (301,)
+    # test_2runs: every test state run twice (seeds 7 and 104) and pooled
+    # (files built before pooling existed carry no "replicas" entry)
+    assert prov.get("replicas", {"1": d["n_simulations"]}) == (
+        {"2": 500} if name == "test_2runs" else {"1": d["n_simulations"]})
     side = path.with_suffix(".info.json")
     assert json.loads(side.read_text())["n_simulations"] == d["n_simulations"]
 
