@@ -211,6 +211,18 @@ def test_pca_input_keeps_structure_drops_noise_and_round_trips(argon, tmp_path):
     p2 = DeepILST.load(tmp_path / "m").predict(argon.g, argon.T, argon.rho)
     for k in ("C12", "C6", "C6_std", "shape_residual"):
         assert np.allclose(p[k], p2[k], rtol=1e-6), k
+    # the projection travels in the safetensors file, not as JSON text
+    from safetensors.numpy import load_file, save_file
+
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    t = load_file(str(tmp_path / "m" / "weights.safetensors"))
+    assert "pca_components" not in meta["features"] and t["features.pca_components"].shape[0] == 8
+    # a model written with the projection in model.json (before that) loads the same
+    meta["features"]["pca_components"] = t.pop("features.pca_components").tolist()
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    save_file(t, str(tmp_path / "m" / "weights.safetensors"))
+    p3 = DeepILST.load(tmp_path / "m").predict(argon.g, argon.T, argon.rho)
+    assert np.array_equal(p2["C6"], p3["C6"])
 
 
 def test_load_rejects_non_models(tmp_path):

@@ -1,9 +1,9 @@
 """DeepILST models: the paper's network and our reduced-units deep ensemble.
 
-A model directory holds ``weights.safetensors`` (network tensors, PCA basis of the domain
-check) and ``model.json`` (architecture, feature scalers, target scaling, r grid, training
-domain, dataset hashes, split, metrics, provenance). No pickles; loading needs numpy and
-safetensors only.
+A model directory holds ``weights.safetensors`` (network tensors, PCA bases of the domain
+check and of the network input) and ``model.json`` (architecture, feature scalers, target
+scaling, r grid, training domain, dataset hashes, split, metrics, provenance). No pickles;
+loading needs numpy and safetensors only.
 
 Targets
 -------
@@ -38,6 +38,7 @@ from deepilst.sampling import TABLE1
 from deepilst.units import KB
 
 WEIGHTS = "weights.safetensors"
+_FEATURE_TENSORS = ("pca_components",)  # feature-state arrays stored in WEIGHTS
 META = "model.json"
 Z95 = 1.959963984540054
 # rows: coefficients of (u0 = log T*, u1 = log rho*) in the log of each quantity
@@ -344,11 +345,15 @@ class DeepILST:
         if self.kind == "ensemble":
             tensors["cal_center"] = np.ascontiguousarray(self.cal_center_)
             tensors["cal_resid"] = np.ascontiguousarray(self.cal_resid_)
+        features = self.features_.to_state()
+        for k in _FEATURE_TENSORS:  # large feature arrays go with the tensors, not the JSON
+            if k in features:
+                tensors["features." + k] = np.ascontiguousarray(features.pop(k), dtype=float)
         with atomic_path(d / WEIGHTS) as tmp:
             save_file(tensors, str(tmp))
         meta = {
             "format": "deepilst-model", "format_version": 1, "kind": self.kind, "seed": self.seed,
-            "config": self.config, "features": self.features_.to_state(),
+            "config": self.config, "features": features,
             "r_grid_nm": {"start": 0.0, "stop": 1.5, "step": 0.005},
             "targets": ({"paper": "C12, C6 min-max scaled to Table 1", "table1": TABLE1}
                         if self.kind == "paper" else
@@ -391,7 +396,9 @@ class DeepILST:
         t = load_file(str(d / WEIGHTS))
         m.weights_ = {k: v for k, v in t.items() if k[0] in "Wb" and k[1:].isdigit()}
         m.pca_mean_, m.pca_comp_ = t["pca_mean"], t["pca_components"]
-        m.features_ = features_from_state(meta["features"])
+        m.features_ = features_from_state(
+            {**meta["features"], **{k: t["features." + k] for k in _FEATURE_TENSORS
+                                    if "features." + k in t}})
         dom = meta["domain"]
         m.box_, m.hull_ = dom["box"], np.array(dom["reduced_hull_logT_rho"])
         m.shape_threshold_ = float(dom["shape_threshold"])
