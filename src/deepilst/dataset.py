@@ -134,7 +134,7 @@ _PHASE_RANK = {"fluid": 0, "two-phase": 1, "solid": 2}
 def _state_key(rec: dict) -> str:
     s = rec["spec"]
     return json.dumps([float(s["temperature"]), float(s["density"]), float(s["c12"]),
-                       float(s["c6"]), s["protocol"]], sort_keys=True)
+                       float(s["c6"]), rec["engine"], s["protocol"]], sort_keys=True)
 
 
 def _pool_mean(values: list, sems: list, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +150,8 @@ def _pool_mean(values: list, sems: list, w: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def pool_replicas(recs: list[dict]) -> list[dict]:
-    """Records of the same state (T, rho, C12, C6 and protocol; seeds differ) pooled into one.
+    """Records of the same state (T, rho, C12, C6, engine and protocol; seeds differ) pooled
+    into one (runs of one state by two engines stay apart: they are how engines are compared).
 
     g, the fine histogram, energy, pressure and temperature are averaged with the production
     frames as weights and their standard errors combined as independent; a state is fluid only
