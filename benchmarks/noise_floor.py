@@ -35,19 +35,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=103, help="simulation seed of the replicas")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    from deepilst.dataset import states_csv
     from deepilst.model.data import load_arrays
     from deepilst.model.evaluate import mape
     from deepilst.predict import load_model
 
-    test = load_arrays(ROOT / "data" / "v1_test.h5")
+    test_h5 = ROOT / "data" / "v1_test.h5"
+    test = load_arrays(test_h5)  # one sample per simulation: sample rows are simulation rows
     fluid = np.flatnonzero(test.phase == "fluid")
     sel = np.sort(np.random.default_rng(2).choice(fluid, args.n, replace=False))
     runs = Path(args.runs)
     runs.mkdir(parents=True, exist_ok=True)
     grid = runs / "grid.csv"
-    rows = [f"{float(test.T[i])!r},{float(test.rho[i])!r},{float(test.C12[i])!r},"
-            f"{float(test.C6[i])!r}" for i in sel]
-    grid.write_text("T,rho,C12,C6\n" + "\n".join(rows) + "\n")
+    states_csv(test_h5, grid, rows=sel)
     cli = [sys.executable, "-m", "deepilst.cli"]
     subprocess.run(cli + ["generate", "--design", "grid", "--grid", str(grid), "--out",
                           str(runs / "replica"), "--seed", str(args.seed), "--workers",

@@ -154,3 +154,12 @@ def test_pooled_phase_is_the_worst(reduced_run, replica_run):
     assert labels[a[0]["key"]] == "solid" and labels[a[1]["key"]] == a[1]["phase"]["label"]
     # a single directory is left as it is
     assert [x["replicas"] for x in pool_replicas(a)] == [1, 1]
+
+
+def test_states_csv_takes_chosen_rows(reduced_run, replica_run, tmp_path):
+    from deepilst.dataset import states_csv
+
+    h5 = reduced_run / "first.h5"  # written by the replica_run fixture
+    full = (reduced_run / "states.csv").read_text().splitlines()
+    assert states_csv(h5, tmp_path / "one.csv", rows=np.array([1])) == 1
+    assert (tmp_path / "one.csv").read_text().splitlines() == [full[0], full[2]]

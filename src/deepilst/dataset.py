@@ -385,14 +385,17 @@ def get_sample(path: str | Path, index: int) -> Sample:
                       sims["phase"][i].decode())
 
 
-def states_csv(path: str | Path, out: str | Path) -> int:
+def states_csv(path: str | Path, out: str | Path, rows: np.ndarray | None = None) -> int:
     """Write the simulated states of a dataset (one row per simulation: T [K], rho [nm^-3],
-    C12, C6) as a ``grid`` design CSV, exact to the last bit, so that ``generate --design grid``
-    with another seed re-runs the same states and ``build`` pools the runs. Returns the count."""
+    C12, C6; only the simulation ``rows`` given, in their order) as a ``grid`` design CSV,
+    exact to the last bit, so that ``generate --design grid`` with another seed re-runs the same
+    states and ``build`` pools the runs. Returns the count."""
     from deepilst.fileio import write_text_atomic
 
     with open_dataset(path) as h:
         cols = [h["sims"][k][:] for k in ("T", "rho", "C12", "C6")]
+    if rows is not None:
+        cols = [c[np.asarray(rows)] for c in cols]
     rows = [",".join(repr(float(v)) for v in vals) for vals in zip(*cols)]
     write_text_atomic(out, "T,rho,C12,C6\n" + "\n".join(rows) + "\n")
     return len(rows)
