@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from deepilst.errors import ParameterError
 from deepilst.sampling import TABLE1, TRANSFER, grid_design, in_table1, make_design, reduced_bounds
-from deepilst.units import ParameterError, reduced_state
+from deepilst.units import reduced_state
 
 
 def test_paper_design_in_box_and_seeded():

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from deepilst import __version__
+from deepilst.errors import DatasetError
 from deepilst.fileio import write_with
 from deepilst.rdf import centered_edges, model_grid, rebin
 from deepilst.sampling import physical_candidates
@@ -49,10 +50,6 @@ _SCALARS = {
     "wall_s": ("wall_s", "s"), "cpu_s": ("cpu_s", "s"), "atom_steps": ("atom_steps", "1"),
     "replicas": ("replicas", "1"),
 }
-
-
-class DatasetError(ValueError):
-    pass
 
 
 def _get(rec: dict, dotted: str):

@@ -13,12 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from deepilst.rdf import model_grid
-from deepilst.units import check_positive
+from deepilst.units import KJ_MOL_PER_EV, KJ_PER_KCAL, RC_SIGMA, check_positive
 
 DEFAULT_MODEL = "ensemble"
-KJ_PER_KCAL = 4.184
-KJ_MOL_PER_EV = 96.48533212
-RC_SIGMA = 3.0
 
 
 def models_dir() -> Path:
@@ -35,7 +32,7 @@ def resolve_model(name_or_path: str | Path | None) -> Path:
     q = models_dir() / p
     if q.is_dir():
         return q
-    from deepilst.model.core import ModelError
+    from deepilst.errors import ModelError
 
     raise ModelError(f"model {str(name_or_path or DEFAULT_MODEL)!r}: no such directory and no shipped "
                      f"model of that name in {models_dir()}")

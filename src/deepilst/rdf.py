@@ -17,9 +17,14 @@ import math
 
 import numpy as np
 
-from deepilst.md.spec import DR, DR_FINE, R_MAX
-
 FOUR_PI_3 = 4.0 * math.pi / 3.0
+#: The RDF grid of the model (the authors' sibling code): points r_l = l * DR, 0..R_MAX nm.
+#: A model stores the grid it was trained on (``model.json`` ``r_grid_nm``) and code that reads
+#: a model uses the model's grid; these are the defaults of new data.
+R_MAX = 1.5
+DR = 0.005
+#: Width of the fine histogram every simulation keeps (divides DR/2 exactly), nm.
+DR_FINE = 0.0005
 
 
 def _pair_pass_py(pos, box, dr, nbins, rc, c12, c6, hist):  # pragma: no cover - compiled
@@ -87,9 +92,10 @@ def shell_volumes(edges: np.ndarray) -> np.ndarray:
     return FOUR_PI_3 * (e[1:] ** 3 - e[:-1] ** 3)
 
 
-def model_grid() -> np.ndarray:
-    """The 301-point r grid of the model, 0..1.5 nm in 0.005 nm steps [nm]."""
-    return np.round(np.arange(0, int(round(R_MAX / DR)) + 1) * DR, 10)
+def model_grid(r_max: float = R_MAX, dr: float = DR) -> np.ndarray:
+    """The r grid of a model [nm]: points 0, dr, ..., r_max (default 301 points, 0..1.5 nm in
+    0.005 nm steps), each standing for the bin [r - dr/2, r + dr/2]."""
+    return np.round(np.arange(0, int(round(r_max / dr)) + 1) * dr, 10)
 
 
 def centered_edges(r: np.ndarray) -> np.ndarray:

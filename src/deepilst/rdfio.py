@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from deepilst.errors import RDFInputError
 from deepilst.rdf import model_grid
 from deepilst.xvg import scan
 
-
-class RDFInputError(ValueError):
-    """The RDF file cannot be used; the message names the file and what was expected."""
+__all__ = ["RDFInputError", "load_rdf", "read_rdf", "to_model_grid"]
 
 
 def _rows(path: Path) -> tuple[np.ndarray, list[str]]:

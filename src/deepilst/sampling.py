@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deepilst.units import KB, ParameterError, check_positive
+from deepilst.errors import ParameterError
+from deepilst.units import KB, check_positive
 
 TABLE1 = {"T": (290.0, 400.0), "rho": (8.0, 19.4), "C12": (5.0e-6, 1.0e-4), "C6": (2.0e-3, 1.5e-2)}
 TRANSFER = {"T": (200.0, 500.0), "rho": (1.96, 20.49)}

@@ -7,18 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from deepilst.errors import EngineUnavailable, SimulationError
 from deepilst.md.spec import SimSpec
+
+__all__ = ["Engine", "EngineRun", "EngineUnavailable", "FrameSink", "SimulationError"]
 
 #: Called with (positions [nm], shape (N, 3); production frame index) for every analysed frame.
 FrameSink = Callable[[np.ndarray, int], None]
-
-
-class EngineUnavailable(RuntimeError):
-    """The requested MD engine is not installed on this machine."""
-
-
-class SimulationError(RuntimeError):
-    """The simulation failed (engine error, non-finite values, blown-up system)."""
 
 
 @dataclass

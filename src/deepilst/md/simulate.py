@@ -13,17 +13,14 @@ import numpy as np
 
 from deepilst import __version__
 from deepilst.md.base import Engine, EngineUnavailable, SimulationError
-from deepilst.md.spec import DR_FINE, SimSpec
+from deepilst.md.spec import SimSpec
 from deepilst.phase import PhaseDetector
-from deepilst.rdf import RDFAccumulator, model_grid
+from deepilst.rdf import DR_FINE, RDFAccumulator, model_grid
 from deepilst.stats import detect_equilibration, mean_sem
 from deepilst.thermo import energy_tail, pressure_tail
-from deepilst.units import KB, KJ_MOL_NM3_TO_BAR
+from deepilst.units import CUTOFF_CONVENTION, KB, KJ_MOL_NM3_TO_BAR
 
 RECORD_SCHEMA = 1
-#: Cutoff convention, written into every record, dataset and model.
-CUTOFF_CONVENTION = ("truncated at rc_sigma*sigma (forces and energies, no shift), analytic "
-                     "tail corrections for energy and pressure (full LJ beyond rc)")
 
 
 def resolve_engine(name: str) -> str:

@@ -7,19 +7,12 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from deepilst.units import ARGON_MASS, KB, LJParams, ParameterError, check_positive
+from deepilst.errors import ParameterError
+from deepilst.units import ARGON_MASS, KB, RC_SIGMA, LJParams, check_positive
 
 #: Default fraction of the time unit sigma*sqrt(m/max(eps, kB T)) used as the time step;
 #: validated by benchmarks/dt_validation.py (NVE drift and g(r) against 0.002 at four states).
 DT_FRACTION = 0.008
-#: The cutoff convention of deepilst: forces truncated at RC_SIGMA * sigma, tail corrections
-#: for energy and pressure (see README, "Cutoff convention").
-RC_SIGMA = 3.0
-#: The RDF grid of the model (authors' sibling code): 0..1.5 nm in 0.005 nm steps.
-R_MAX = 1.5
-DR = 0.005
-#: Width of the fine histogram every simulation keeps (divides DR/2 exactly), nm.
-DR_FINE = 0.0005
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from deepilst import __version__
+from deepilst.errors import ModelError
 from deepilst.model.features import PaperFeatures, ReducedFeatures, features_from_state
 from deepilst.model.nets import mixture_moments, numpy_forward
 from deepilst.sampling import TABLE1
@@ -60,10 +61,6 @@ _LEGACY = {"target_basis": "logT_logrho", "stop_on": "all", "g_noise": 0.0}
 # MSE weighs errors as the MAPE of C12 and C6 does.
 BASES = {"logT_logrho": ((1.0, 0.0), (0.0, 1.0)),
          "logC12_logC6": (_LIN["C12"], _LIN["C6"])}
-
-
-class ModelError(ValueError):
-    pass
 
 
 def _const(T: np.ndarray, rho: np.ndarray) -> dict[str, np.ndarray]:
