@@ -84,7 +84,7 @@ class SimSpec:
         if self.rc >= 0.5 * self.box_length:
             raise ParameterError(
                 f"box too small: cutoff {self.rc:.3f} nm >= half box {0.5 * self.box_length:.3f} nm"
-                f" (rho*={self.rho_star:.3g}); use more particles"
+                f" (rho*={self.rho_reduced:.3g}); use more particles"
             )
 
     # ---- derived quantities -------------------------------------------------------------
@@ -104,11 +104,11 @@ class SimSpec:
         return self.lj.epsilon
 
     @property
-    def t_star(self) -> float:
+    def T_reduced(self) -> float:
         return KB * self.temperature / self.epsilon
 
     @property
-    def rho_star(self) -> float:
+    def rho_reduced(self) -> float:
         return self.density * self.sigma**3
 
     @property

@@ -110,7 +110,7 @@ class DeepILST:
 
     @staticmethod
     def _u(a) -> np.ndarray:
-        return np.column_stack([np.log(a.T_star), np.log(a.rho_star)])
+        return np.column_stack([np.log(a.T_reduced), np.log(a.rho_reduced)])
 
     def _basis(self) -> np.ndarray:
         name = self.config["target_basis"]
@@ -225,7 +225,7 @@ class DeepILST:
         self.pca_mean_, self.pca_comp_ = mean.astype(np.float32), vt[:k].astype(np.float32)
         res = self._residual(X)
         self.shape_threshold_ = float(1.5 * np.quantile(res, 0.999))
-        pts = np.column_stack([np.log(d.T_star), d.rho_star])
+        pts = np.column_stack([np.log(d.T_reduced), d.rho_reduced])
         hull = ConvexHull(pts)
         self.hull_ = pts[hull.vertices]  # counter-clockwise for 2-D hulls
         self.box_ = {"T": [float(d.T.min()), float(d.T.max())],

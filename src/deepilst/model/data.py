@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from deepilst.dataset import expand_g, is_simulated_state, open_dataset
-from deepilst.units import KB
+from deepilst.units import reduced_state, sigma_epsilon
 
 
 @dataclass
@@ -38,19 +38,23 @@ class Arrays:
 
     @property
     def sigma(self) -> np.ndarray:
-        return (self.C12 / self.C6) ** (1 / 6)
+        """sigma [nm] of each sample."""
+        return sigma_epsilon(self.C12, self.C6)[0]
 
     @property
     def epsilon(self) -> np.ndarray:
-        return self.C6**2 / (4 * self.C12)
+        """epsilon [kJ/mol] of each sample."""
+        return sigma_epsilon(self.C12, self.C6)[1]
 
     @property
-    def T_star(self) -> np.ndarray:
-        return KB * self.T / self.epsilon
+    def T_reduced(self) -> np.ndarray:
+        """T* = kB T / epsilon of each sample."""
+        return reduced_state(self.T, self.rho, self.C12, self.C6)[0]
 
     @property
-    def rho_star(self) -> np.ndarray:
-        return self.rho * self.sigma**3
+    def rho_reduced(self) -> np.ndarray:
+        """rho* = rho sigma^3 of each sample."""
+        return reduced_state(self.T, self.rho, self.C12, self.C6)[1]
 
     def take(self, idx: np.ndarray) -> Arrays:
         return Arrays(self.g[idx], self.T[idx], self.rho[idx], self.C12[idx], self.C6[idx],

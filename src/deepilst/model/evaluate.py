@@ -36,7 +36,7 @@ def set_metrics(pred: dict, data) -> dict:
     out["in_domain_fraction"] = float(np.mean(pred["in_domain"]))
     out["shape_ok_fraction"] = float(np.mean(pred["shape_ok"]))
     regions = []
-    ts, rs = data.T_star, data.rho_star
+    ts, rs = data.T_reduced, data.rho_reduced
     for a, b in zip(T_STAR_BINS[:-1], T_STAR_BINS[1:]):
         for c, d in zip(RHO_STAR_BINS[:-1], RHO_STAR_BINS[1:]):
             m = (ts >= a) & (ts < b) & (rs >= c) & (rs < d)
