@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow install gromacs lint bench models clean
+.PHONY: demo test test-slow install gromacs lint bench models clean wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test-slow: install gromacs
 bench: install gromacs
 	$(BIN)/python benchmarks/engine_overhead.py
 	$(BIN)/python benchmarks/predict_speed.py
+
+# a wheel installed into a fresh venv predicts the shipped example from another directory
+wheel-check:
+	scripts/check_wheel.sh
 
 # retrain the shipped models from the committed datasets (about 10 min on 2 cores)
 models: install

@@ -27,11 +27,13 @@ def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
     return Path(path)
 
 
-def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None = None,
-             title: str = "", ax=None):
-    """Plot g(r) (r in nm) with a +-2 sigma band and save it to ``path`` (atomically)."""
+def draw_rdf(r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None = None, ax=None,
+             title: str = ""):
+    """Draw g(r) (r in nm) with a +-2 standard-error band on ``ax`` (a new figure if None);
+    returns the Axes."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(r, g, lw=1.3, color="C0", label="g(r)")
     if g_err is not None:
         ax.fill_between(r, g - 2 * g_err, g + 2 * g_err, color="C0", alpha=0.3, lw=0,
@@ -41,8 +43,15 @@ def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray |
     ax.set_ylabel("g(r)")
     ax.set_title(title, fontsize=9)
     ax.legend(frameon=False)
-    fig.tight_layout()
-    save_figure(fig, path)
+    return ax
+
+
+def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None = None,
+             title: str = "", ax=None):
+    """Plot g(r) (r in nm) with a +-2 standard-error band and save it to ``path`` (atomically)."""
+    ax = draw_rdf(r, g, g_err, ax=ax, title=title)
+    ax.figure.tight_layout()
+    save_figure(ax.figure, path)
     return ax
 
 

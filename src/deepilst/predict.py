@@ -12,16 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-from deepilst.rdf import model_grid
-from deepilst.units import KJ_MOL_PER_EV, KJ_PER_KCAL, RC_SIGMA, check_positive
+from deepilst.results import UNITS
+from deepilst.units import KJ_MOL_PER_EV, KJ_PER_KCAL, RC_SIGMA, check_positive, cutoff_text
 
 DEFAULT_MODEL = "ensemble"
+#: Version of the JSON document :func:`describe` returns (2: symbol keys T, rho, P, U; see
+#: README "Output"; version 1 had temperature_K, density_nm3, pressure_bar, energy_kJ_mol).
+RESULT_SCHEMA = 2
 
 
 def models_dir() -> Path:
-    """Directory of the shipped models (``DEEPILST_MODELS`` overrides)."""
+    """Directory of the shipped models: package data ``deepilst/shipped_models`` (found in an
+    installed wheel as in a checkout); the environment variable ``DEEPILST_MODELS`` overrides."""
     env = os.environ.get("DEEPILST_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    return Path(env) if env else Path(__file__).resolve().parent / "shipped_models"
 
 
 def resolve_model(name_or_path: str | Path | None) -> Path:
@@ -45,13 +49,16 @@ def load_model(name_or_path: str | Path | None = None):
     return DeepILST.load(resolve_model(name_or_path))
 
 
-def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int):
+def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int,
+                  rc_sigma: float = RC_SIGMA):
     """Pressure [bar] and energy [kJ/mol per particle] with standard deviations from draws of
-    the parameters' predictive distribution (cutoff 3 sigma of each draw, as in training)."""
+    the parameters' predictive distribution (cutoff ``rc_sigma`` sigma of each draw, the
+    model's convention)."""
     from deepilst.thermo import energy_from_rdf, pressure_from_rdf
+    from deepilst.units import sigma_epsilon
 
     def pu(a12, a6):
-        rc = RC_SIGMA * (a12 / a6) ** (1 / 6)
+        rc = rc_sigma * sigma_epsilon(a12, a6)[0]
         return (pressure_from_rdf(r, g, T, rho, a12, a6, rc), energy_from_rdf(r, g, rho, a12, a6, rc))
 
     p0, u0 = pu(c12, c6)
@@ -71,8 +78,10 @@ def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int):
 
 def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = True,
                    n_draws: int = 200, seed: int = 0) -> list[dict]:
-    """Predict for RDFs ``g`` (n, 301) on the model grid (0..1.5 nm, 0.005 nm) at temperatures
-    [K] and densities [nm^-3]. Returns one result dict per RDF (see :func:`describe`)."""
+    """Predict for RDFs ``g`` (n, len(model.r_grid)) on the model's grid at temperatures [K] and
+    densities [nm^-3]. Returns one result dict per RDF (see :func:`describe`); with ``thermo``
+    also ``P`` [bar] and ``U`` [kJ/mol per particle] with ``_std`` from ``n_draws`` parameter
+    draws."""
     g = np.array(g, dtype=float, ndmin=2)
     n = len(g)
     T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,))
@@ -81,28 +90,29 @@ def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = Tr
         check_positive("temperature", float(t))
         check_positive("density", float(d))
     res = model.predict(g, T, rho)
-    r = model_grid()
+    r = model.r_grid
     out = []
     for i in range(n):
         ri = {k: (v[i] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in res.items()}
         d = describe(ri, float(T[i]), float(rho[i]), model)
         if thermo:
             p, ps, u, us = _thermo_draws(r, g[i], float(T[i]), float(rho[i]), d["C12"], d["C6"], ri,
-                                         n_draws, seed)
-            d.update(pressure_bar=p, pressure_bar_std=ps, energy_kJ_mol=u, energy_kJ_mol_std=us)
+                                         n_draws, seed, model.rc_sigma)
+            d.update(P=p, P_std=ps, U=u, U_std=us)
         out.append(d)
     return out
 
 
 def describe(ri: dict, T: float, rho: float, model) -> dict:
-    """JSON-ready result for one RDF, with domain warnings in words."""
-    d: dict = {"temperature_K": T, "density_nm3": rho, "model": model.kind}
-    for k in ("C12", "C6", "sigma", "epsilon"):
+    """JSON-ready result for one RDF (schema :data:`RESULT_SCHEMA`), with domain warnings in
+    words. Keys: ``T`` [K], ``rho`` [nm^-3], ``C12``, ``C6``, ``sigma``, ``epsilon``,
+    ``T_reduced``, ``rho_reduced``, each estimate with ``_std`` and ``_95`` [lo, hi]; units in
+    ``units``."""
+    d: dict = {"schema": RESULT_SCHEMA, "T": T, "rho": rho, "model": model.kind}
+    for k in ("C12", "C6", "sigma", "epsilon", "T_reduced", "rho_reduced"):
         d[k] = float(ri[k])
         d[k + "_std"] = float(ri[k + "_std"])
-        d[k + "_95"] = [float(ri[k + "_lo"]), float(ri[k + "_hi"])]
-    d["T_reduced"] = float(ri["T_star"])
-    d["rho_reduced"] = float(ri["rho_star"])
+        d[k + "_95"] = [float(v) for v in ri[k + "_95"]]
     d["in_domain"] = bool(ri["in_domain"])
     d["domain"] = {"state_in_training_box": bool(ri["state_in_box"]),
                    "reduced_state_in_training_domain": bool(ri["reduced_in_domain"]),
@@ -117,7 +127,7 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
         w.append(msg + ("; the paper network extrapolates here" if model.kind == "paper" else
                         "; the reduced-units model relies on corresponding states here"))
     if not ri["reduced_in_domain"]:
-        w.append(f"the implied reduced state (T* = {ri['T_star']:.3g}, rho* = {ri['rho_star']:.3g}) "
+        w.append(f"the implied reduced state (T* = {ri['T_reduced']:.3g}, rho* = {ri['rho_reduced']:.3g}) "
                  "is outside the reduced states the model was trained on")
     if not ri["shape_ok"]:
         w.append(f"this g(r) is unlike the training RDFs (reconstruction residual "
@@ -134,8 +144,9 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
         w.append(f"C6 is poorly determined (relative std {100 * rel:.0f} %): at T* = "
                  f"{d['T_reduced']:.3g} the attraction barely shapes g(r)")
     d["warnings"] = w
-    d["cutoff_convention"] = ("rc = 3 sigma, plain truncation (no shift), analytic tail corrections "
-                              "for energy and pressure")
+    d["rc_sigma"] = float(model.rc_sigma)
+    d["cutoff_convention"] = cutoff_text(model.rc_sigma)
+    d["units"] = UNITS
     return d
 
 
@@ -146,20 +157,24 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
 
     check_positive("temperature", temperature)
     check_positive("density", density)
-    _, g = load_rdf(path, column)
     model = model if model is not None else load_model()
+    _, g = load_rdf(path, column, grid=model.r_grid)
     d = predict_arrays(model, g[None], temperature, density, thermo=thermo)[0]
     d["file"] = str(path)
     return d
 
 
 # ---- force-field snippets ---------------------------------------------------------------------
-def snippets(c12: float, c6: float, name: str = "LJ", mass: float = 39.948) -> dict[str, str]:
+def snippets(c12: float, c6: float, name: str = "LJ", mass: float = 39.948,
+             rc_sigma: float = RC_SIGMA) -> dict[str, str]:
     """GROMACS ``[ atomtypes ]`` (comb-rule 1), LAMMPS ``pair_coeff`` (real and metal units) and
-    an OpenMM ForceField XML fragment for one LJ bead; the cutoff convention is ours (3 sigma)."""
-    sig = (c12 / c6) ** (1 / 6)
-    eps = c6**2 / (4 * c12)
-    rc = RC_SIGMA * sig
+    an OpenMM ForceField XML fragment for one LJ bead (C12 [kJ mol^-1 nm^12], C6 [kJ mol^-1
+    nm^6], mass [amu]); the cutoff is ``rc_sigma`` sigma, the convention the model was trained
+    with."""
+    from deepilst.units import sigma_epsilon
+
+    sig, eps = sigma_epsilon(c12, c6)
+    rc = rc_sigma * sig
     gmx = ("[ defaults ]\n; nbfunc comb-rule gen-pairs fudgeLJ fudgeQQ\n"
            "  1      1         no        1.0     1.0\n\n"
            "[ atomtypes ]\n; name  at.num  mass      charge  ptype  c6            c12\n"
@@ -185,7 +200,7 @@ def format_table(d: dict) -> str:
     """Human-readable report of one prediction."""
     lines = []
     if "file" in d:
-        lines.append(f"input: {d['file']}  (T = {d['temperature_K']:g} K, rho = {d['density_nm3']:g} nm^-3)")
+        lines.append(f"input: {d['file']}  (T = {d['T']:g} K, rho = {d['rho']:g} nm^-3)")
     units = {"C12": "kJ mol^-1 nm^12", "C6": "kJ mol^-1 nm^6", "sigma": "nm", "epsilon": "kJ/mol"}
     lines.append(f"{'':9}{'value':>13}{'std':>12}{'95 % interval':>29}")
     for k, u in units.items():
@@ -193,11 +208,10 @@ def format_table(d: dict) -> str:
         lines.append(f"{k:9}{d[k]:13.5e}{d[k + '_std']:12.3e}   [{lo:.4e}, {hi:.4e}]  {u}")
     lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
                  f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
-    if "pressure_bar" in d:
-        lines.append(f"pressure (virial route, from g and the predicted u): {d['pressure_bar']:.1f} +- "
-                     f"{d['pressure_bar_std']:.1f} bar")
-        lines.append(f"potential energy per particle: {d['energy_kJ_mol']:.4f} +- "
-                     f"{d['energy_kJ_mol_std']:.4f} kJ/mol")
+    if "P" in d:
+        lines.append(f"pressure (virial route, from g and the predicted u): P = {d['P']:.1f} +- "
+                     f"{d['P_std']:.1f} bar")
+        lines.append(f"potential energy per particle: U = {d['U']:.4f} +- {d['U_std']:.4f} kJ/mol")
     lines.append(f"cutoff convention: {d['cutoff_convention']}")
     for w in d["warnings"]:
         lines.append(f"warning: {w}")

@@ -77,14 +77,15 @@ def read_rdf(path: str | Path, column: int = 1) -> tuple[np.ndarray, np.ndarray]
     return ru, gu
 
 
-def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: float = 1.5,
+def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: float | None = None,
                   source: str = "input", grid: np.ndarray | None = None) -> np.ndarray:
-    """Linear interpolation of g(r) onto the model grid (0..1.5 nm, 0.005 nm).
+    """Linear interpolation of g(r) onto a model grid [nm] (default :func:`deepilst.rdf.model_grid`).
 
-    The input must cover [r_min, r_max] (within half a grid step); grid points below the input
-    range get NaN (the model only reads r >= r_min).
+    The input must cover [r_min, r_max] (``r_max`` defaults to the grid's end; within half a grid
+    step); grid points below the input range get NaN (the model only reads r >= r_min).
     """
     grid = model_grid() if grid is None else np.asarray(grid, dtype=float)
+    r_max = float(grid[-1]) if r_max is None else float(r_max)
     tol = 0.5 * (grid[1] - grid[0])
     if r[0] > r_min + tol or r[-1] < r_max - tol:
         raise RDFInputError(f"{source}: r covers {r[0]:.3f}-{r[-1]:.3f} nm; the model needs "
@@ -93,7 +94,10 @@ def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: floa
     return out
 
 
-def load_rdf(path: str | Path, column: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(model grid r, g on it) from a file; see :func:`read_rdf` and :func:`to_model_grid`."""
+def load_rdf(path: str | Path, column: int = 1,
+             grid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(grid r [nm], g on it) from a file; ``grid`` is a model's r grid (default
+    :func:`deepilst.rdf.model_grid`). See :func:`read_rdf` and :func:`to_model_grid`."""
+    grid = model_grid() if grid is None else np.asarray(grid, dtype=float)
     r, g = read_rdf(path, column)
-    return model_grid(), to_model_grid(r, g, source=str(path))
+    return grid, to_model_grid(r, g, source=str(path), grid=grid)

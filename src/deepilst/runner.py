@@ -32,6 +32,24 @@ def build_specs(points: Iterable[StatePoint], engine: str, protocol: Protocol,
             for i, p in enumerate(points)]
 
 
+def plan_design(design: str, protocol: Protocol, n: int | None = None, seed: int = 0,
+                grid: str | Path | None = None, expand: int = 50, weighting: str = "log",
+                engine: str = "auto", distributed: bool = False) -> tuple[list[SimSpec], str, float]:
+    """The systems a design asks for: (specs, engine name, total atom-steps).
+
+    ``engine`` "auto" is resolved here (GROMACS when ``gmx`` is on PATH, else OpenMM) unless the
+    run is ``distributed``, where workers resolve it on their own machines.
+    """
+    from deepilst.md.simulate import resolve_engine
+    from deepilst.sampling import make_design
+
+    points = make_design(design, n, seed, grid, expand, weighting)
+    eng = engine if distributed else resolve_engine(engine)
+    specs = build_specs(points, eng, protocol, seed)
+    steps = float(sum((s.n_equil_steps + s.n_prod_steps) * s.protocol.n_particles for s in specs))
+    return specs, eng, steps
+
+
 def record_path(out: Path, key: str) -> Path:
     return out / "systems" / f"{key}.json"
 

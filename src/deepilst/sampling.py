@@ -167,10 +167,10 @@ def make_design(name: str, n: int | None = None, seed: int = 0, grid: str | Path
         raise ParameterError(f"unknown design {name!r}; expected one of {', '.join(DESIGNS)}")
     if name == "grid":
         if grid is None:
-            raise ParameterError("design grid needs --grid FILE (CSV with columns T,rho,C12,C6)")
+            raise ParameterError("design grid needs a grid file (CSV with columns T,rho,C12,C6)")
         return grid_design(grid)
     if n is None or int(n) < 1:
-        raise ParameterError(f"--n must be a positive integer, got {n}")
+        raise ParameterError(f"n (number of systems) must be a positive integer, got {n}")
     if name == "paper":
         return paper_design(int(n), seed)
     if name == "transfer":

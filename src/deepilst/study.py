@@ -42,9 +42,9 @@ def argon_study(dataset: str | Path, model, md: bool = False, md_protocol=None,
     preds = predict_arrays(model, a.g, a.T, a.rho, thermo=True)
     c12 = np.array([d["C12"] for d in preds])
     c6 = np.array([d["C6"] for d in preds])
-    p_pred = np.array([d["pressure_bar"] for d in preds])
-    p_pred_std = np.array([d["pressure_bar_std"] for d in preds])
-    u_pred = np.array([d["energy_kJ_mol"] for d in preds])
+    p_pred = np.array([d["P"] for d in preds])
+    p_pred_std = np.array([d["P_std"] for d in preds])
+    u_pred = np.array([d["U"] for d in preds])
     res = {"T": a.T.tolist(), "rho": a.rho.tolist(), "C12": c12.tolist(), "C6": c6.tolist(),
            "C12_std": [d["C12_std"] for d in preds], "C6_std": [d["C6_std"] for d in preds],
            "in_domain": [d["in_domain"] for d in preds],
@@ -80,16 +80,50 @@ def argon_study(dataset: str | Path, model, md: bool = False, md_protocol=None,
 def _md_pressures(T, rho, c12, c6, protocol, progress: bool) -> np.ndarray:
     from tqdm import tqdm
 
-    from deepilst.md.simulate import simulate
+    from deepilst.md.simulate import run_simulation
     from deepilst.md.spec import Protocol, SimSpec
 
     protocol = protocol or Protocol(equil_ps=50, prod_ps=350, n_particles=1000)
     out = []
     for i in tqdm(range(len(T)), desc="md", disable=not progress):
-        rec = simulate(SimSpec(float(T[i]), float(rho[i]), float(c12[i]), float(c6[i]),
-                               protocol=protocol, seed=1000 + i))
-        out.append((rec["pressure"]["mean"], rec["pressure"]["sem"]))
+        run = run_simulation(SimSpec(float(T[i]), float(rho[i]), float(c12[i]), float(c6[i]),
+                                     protocol=protocol, seed=1000 + i))
+        out.append((run.P.mean, run.P.sem))
     return np.array(out)
+
+
+STUDIES = ("argon",)
+
+
+def run_study(name: str, data: str | Path, models: list[str], md_models: list[str] = (),
+              md: bool = False, out: str | Path = "docs") -> tuple[dict, list[Path]]:
+    """Run a named study (``argon``: the paper's Table 2 and Figure 3) for each model (directory
+    or shipped name), with MD at the predicted parameters for ``md_models`` (all with ``md``);
+    write its JSON, table and figures into ``out``. Returns (results by model name, paths)."""
+    from deepilst.errors import ParameterError
+    from deepilst.predict import load_model
+
+    if name not in STUDIES:
+        raise ParameterError(f"unknown study {name!r}; available: {', '.join(STUDIES)}")
+    unknown = sorted(set(md_models) - set(models))
+    if unknown:
+        raise ParameterError(f"md model {unknown[0]!r} is not among the models {list(models)}")
+    results = {Path(m).name: argon_study(data, load_model(m), md=md or m in md_models)
+               for m in models}
+    return results, write_study(out, results)
+
+
+def format_summary(results: dict) -> str:
+    """Table 2 in markdown and the pressure errors of each model, as text."""
+    lines = [table2_markdown({k: v["summary"] for k, v in results.items()})]
+    for k, v in results.items():
+        s = v["summary"]
+        lines.append(f"{k}: pressure error (virial route) mean "
+                     f"{s['pressure_virial_mean_rel_err_pct']:.2f} %, median "
+                     f"{s['pressure_virial_median_rel_err_pct']:.2f} %"
+                     + (f"; MD with predicted parameters mean {s['pressure_md_mean_rel_err_pct']:.2f} %"
+                        if "pressure_md_mean_rel_err_pct" in s else ""))
+    return "\n".join(lines)
 
 
 def plot_pressure_maps(path: str | Path, res: dict) -> Path:

@@ -2,11 +2,11 @@
 
 from deepilst.md.spec import Protocol, SimSpec
 
-__all__ = ["Protocol", "SimSpec", "get_engine", "resolve_engine", "simulate"]
+__all__ = ["Protocol", "SimSpec", "get_engine", "resolve_engine", "run_simulation", "simulate"]
 
 
 def __getattr__(name):
-    if name in ("get_engine", "resolve_engine", "simulate"):
+    if name in ("get_engine", "resolve_engine", "run_simulation", "simulate"):
         from deepilst.md import simulate as _s
 
         return getattr(_s, name)

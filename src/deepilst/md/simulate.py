@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import platform
 import resource
 import time
@@ -16,6 +15,7 @@ from deepilst.md.base import Engine, EngineUnavailable, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.phase import PhaseDetector
 from deepilst.rdf import DR_FINE, RDFAccumulator, model_grid
+from deepilst.results import SimulationResult, encode_array
 from deepilst.stats import detect_equilibration, mean_sem
 from deepilst.thermo import energy_tail, pressure_tail
 from deepilst.units import CUTOFF_CONVENTION, KB, KJ_MOL_NM3_TO_BAR
@@ -32,9 +32,10 @@ def resolve_engine(name: str) -> str:
         return "gromacs" if GromacsEngine.available() else "openmm"
     if name == "gromacs" and not GromacsEngine.available():
         raise EngineUnavailable(
-            "--engine gromacs: no 'gmx' on PATH (apt-get install gromacs, or set DEEPILST_GMX)")
+            "engine 'gromacs': no 'gmx' on PATH (apt-get install gromacs, or set DEEPILST_GMX)")
     if name == "openmm" and not OpenMMEngine.available():
-        raise EngineUnavailable("--engine openmm: the openmm package is not installed")
+        raise EngineUnavailable("engine 'openmm': the openmm package is not installed "
+                                "(pip install openmm)")
     if name not in ("gromacs", "openmm"):
         raise EngineUnavailable(f"unknown engine {name!r}; expected auto, gromacs or openmm")
     return name
@@ -61,10 +62,6 @@ def equilibration_check(x: np.ndarray) -> dict:
     t0, g, neff = detect_equilibration(x, nskip=max(1, len(x) // 100))
     frac = float(t0) / len(x)
     return {"passed": bool(frac <= 0.2), "t0_fraction": frac, "g": float(g), "n_eff": float(neff)}
-
-
-def _round(a: np.ndarray, digits: int = 6) -> list:
-    return [None if not np.isfinite(v) else float(f"{v:.{digits}g}") for v in np.asarray(a)]
 
 
 def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) -> dict:
@@ -165,10 +162,10 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
         "n_equil_steps": spec.n_equil_steps,
         "n_prod_steps": spec.n_prod_steps,
         "n_frames": int(n_frames),
-        "r": _round(r, 8),
-        "g": _round(g),
-        "g_err": _round(g_err, 4),
-        "fine": {"dr": DR_FINE, "g": _round(g_fine, 5), "g_err": _round(g_fine_err, 3)},
+        "r": encode_array(r, 8),
+        "g": encode_array(g),
+        "g_err": encode_array(g_err, 4),
+        "fine": {"dr": DR_FINE, "g": encode_array(g_fine, 5), "g_err": encode_array(g_fine_err, 3)},
         "energy": {"mean": u_mean, "sem": u_sem, "source": f"{engine.name} potential energy / N"},
         "pressure": {"mean": p_mean, "sem": p_sem, "source": p_source},
         "energy_frames": {"mean": uf_mean, "sem": uf_sem},
@@ -180,8 +177,6 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
         "wall_s": wall,
         "cpu_s": cpu,
         "atom_steps": int(n * (spec.n_equil_steps + spec.n_prod_steps)),
-        "host": platform.node(),
-        "pid": os.getpid(),
     }
 
 
@@ -214,3 +209,9 @@ def simulate(spec: SimSpec, engine: Engine | None = None, retries: int = 1,
         rec["failed_attempts"] = reasons
         return rec
     raise SimulationError("; ".join(reasons))
+
+
+def run_simulation(spec: SimSpec, engine: Engine | None = None, retries: int = 1,
+                   progress=None) -> SimulationResult:
+    """:func:`simulate` with the record decoded into a typed :class:`SimulationResult`."""
+    return SimulationResult.from_record(simulate(spec, engine, retries, progress))

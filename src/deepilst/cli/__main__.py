@@ -1,0 +1,7 @@
+"""``python -m deepilst.cli``."""
+
+import sys
+
+from deepilst.cli import main
+
+sys.exit(main())

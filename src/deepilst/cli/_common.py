@@ -1,0 +1,45 @@
+"""What every command shares: the error boundary, the command line for provenance, validators."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+
+
+def fail(msg: str) -> int:
+    """Print ``error: msg`` (one line) on stderr; return exit status 2."""
+    print("error: " + " ".join(str(msg).split()), file=sys.stderr)
+    return 2
+
+
+def run_handler(handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Call a command's handler; deliberate errors become one line and exit status 2."""
+    from deepilst.errors import DeepILSTError
+
+    try:
+        return int(handler(args) or 0)
+    except DeepILSTError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug or a system problem
+            raise
+        return fail(f"{exc.filename}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return fail("interrupted")
+
+
+def command_line() -> str:
+    """The command as typed (``deepilst ...``), for provenance records."""
+    return "deepilst " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def add_state(p: argparse.ArgumentParser) -> None:
+    """-T/--temperature [K] and -d/--density [nm^-3], both required."""
+    p.add_argument("-T", "--temperature", type=float, required=True, help="temperature, K")
+    p.add_argument("-d", "--density", type=float, required=True, help="number density, nm^-3")
+
+
+def add_json_flag(p: argparse.ArgumentParser, dest: str = "json_out") -> None:
+    p.add_argument("--json", dest=dest, action="store_true", help="print JSON")

@@ -1,0 +1,85 @@
+"""``deepilst predict`` and ``deepilst validate``: parameters from a user's g(r), and their check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from deepilst.cli._common import add_json_flag, add_state
+
+
+def add_predict_commands(sub) -> None:
+    p = sub.add_parser("predict", help="LJ C12, C6 (sigma, epsilon) with uncertainty from g(r)",
+                       description="Lennard-Jones C12, C6 (sigma, epsilon) with uncertainty from "
+                       "g(r) at (T, rho), in one shot.")
+    p.add_argument("files", nargs="+", type=Path, help="g(r) files: GROMACS .xvg, VOTCA .dist.tgt, CSV")
+    add_state(p)
+    p.add_argument("--model", default=None, help="model directory or shipped name (default ensemble)")
+    p.add_argument("--column", type=int, default=1, help="data column holding g(r) (1 = first after r)")
+    p.add_argument("--format", dest="fmt", choices=("table", "json"), default="table")
+    p.add_argument("--snippet", action=argparse.BooleanOptionalAction, default=True,
+                   help="print GROMACS / LAMMPS / OpenMM snippets (table format)")
+    p.add_argument("--mass", type=float, default=39.948, help="bead mass for the snippets, amu")
+    p.set_defaults(handler=_predict)
+
+    v = sub.add_parser("validate", help="simulate with predicted (or given) parameters and compare",
+                       description="Simulate the LJ fluid with the predicted (or given) parameters "
+                       "at the input state; compare g(r), pressure and energy with the input.")
+    v.add_argument("file", type=Path, help="reference g(r): .xvg, VOTCA .dist.tgt, CSV")
+    add_state(v)
+    v.add_argument("--params", default=None, help="C12,C6 to validate (kJ mol^-1 nm^12, nm^6); "
+                   "default: the model's prediction from FILE")
+    v.add_argument("--model", default=None, help="model for the prediction (default ensemble)")
+    v.add_argument("--column", type=int, default=1, help="data column of FILE holding g(r)")
+    v.add_argument("--engine", default="auto", help="auto | gromacs | openmm")
+    v.add_argument("--n-particles", type=int, default=1000)
+    v.add_argument("--equil-ps", type=float, default=50.0)
+    v.add_argument("--prod-ps", type=float, default=350.0)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--plot", type=Path, default=None, help="RDF overlay, PNG or PDF")
+    add_json_flag(v)
+    v.set_defaults(handler=_validate)
+
+
+def _predict(a: argparse.Namespace) -> int:
+    from deepilst.predict import format_table, load_model, predict_file, snippets
+    from deepilst.units import check_positive
+
+    check_positive("temperature", a.temperature)
+    check_positive("density", a.density)
+    m = load_model(a.model)
+    results = [predict_file(f, a.temperature, a.density, m, a.column) for f in a.files]
+    for d in results:
+        d["snippets"] = snippets(d["C12"], d["C6"], mass=a.mass, rc_sigma=m.rc_sigma)
+    if a.fmt == "json":
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=1))
+        return 0
+    for d in results:
+        print(format_table(d))
+        if a.snippet:
+            for k, v in d["snippets"].items():
+                print(f"--- {k}\n{v}")
+    return 0
+
+
+def _validate(a: argparse.Namespace) -> int:
+    from deepilst.md.spec import Protocol
+    from deepilst.validate import format_text, parse_params, plot_overlay, validate_file
+
+    params = parse_params(a.params) if a.params is not None else None
+    res = validate_file(a.file, a.temperature, a.density, params=params, model=a.model,
+                        column=a.column, engine=a.engine, seed=a.seed,
+                        protocol=Protocol(equil_ps=a.equil_ps, prod_ps=a.prod_ps,
+                                          n_particles=a.n_particles))
+    for w in res["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    if a.plot:
+        plot_overlay(a.plot, res, label=a.file.name)
+    if a.json_out:
+        print(json.dumps({k: v for k, v in res.items() if k not in ("r", "g_input", "g_md", "g_md_sem")},
+                         indent=1))
+    else:
+        print(format_text(res))
+    return 0
