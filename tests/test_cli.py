@@ -87,7 +87,7 @@ def test_help_is_fast():
     r = run(["--help"])
     assert r.returncode == 0 and "generate" in r.stdout
     # heavy packages are not imported by --help
-    code = ("import sys; from deepilst.cli import app; "
+    code = ("import sys; from deepilst.cli import main; "
             "print(any(m in sys.modules for m in ('openmm', 'numba', 'torch', 'h5py')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False"

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deepilst.errors import ParameterError
+from deepilst.potentials import LJParams
 from deepilst.units import (
     ARGON_C6,
     ARGON_C12,
-    LJParams,
-    ParameterError,
     c12_c6,
     physical_state,
     reduced_state,
@@ -63,3 +63,15 @@ def test_ljparams_properties():
     p = LJParams.from_sigma_epsilon(0.34, 1.0)
     assert p.sigma == pytest.approx(0.34)
     assert p.epsilon == pytest.approx(1.0)
+
+
+def test_sigma_epsilon_on_arrays_matches_scalars():
+    import numpy as np
+
+    c12 = np.array([9.7e-6, 5e-6, 1e-4])
+    c6 = np.array([6.22e-3, 2e-3, 1.5e-2])
+    s, e = sigma_epsilon(c12, c6)
+    for i in range(3):
+        assert (s[i], e[i]) == sigma_epsilon(float(c12[i]), float(c6[i]))
+    with pytest.raises(ParameterError, match="C6"):
+        sigma_epsilon(c12, np.array([1e-3, -1.0, 1e-3]))

@@ -30,7 +30,7 @@ def test_right_parameters_reproduce_the_rdf(argon_345):
     assert good["eps_rdf"] < 0.02
     assert bad["eps_rdf"] > 2 * good["eps_rdf"]
     # pressure implied by the input g(r) and by the run agree for the right parameters
-    assert good["pressure_from_input_rdf_bar"] == pytest.approx(good["pressure_bar"], rel=0.03)
+    assert good["P_from_input_rdf"] == pytest.approx(good["P"], rel=0.03)
 
 
 def test_cli_json(argon_345, tmp_path):
@@ -45,3 +45,22 @@ def test_cli_json(argon_345, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "deepilst.cli", "validate", str(argon_345), "-T", "345",
                           "-d", "13.7", "--params", "9.7e-6"], capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.startswith("error:") and "C12,C6" in bad.stderr
+
+
+def test_validate_file_predicts_when_no_parameters_are_given(argon_345):
+    """Without parameters the model's prediction is validated (the step the CLI used to do)."""
+    from deepilst.validate import format_text, validate_file
+
+    res = validate_file(argon_345, 345.0, 13.7, protocol=PROTO, seed=4)
+    assert res["parameters"] == "predicted" and isinstance(res["warnings"], list)
+    assert abs(res["C12"] - 9.70e-6) / 9.70e-6 < 0.05 and res["eps_rdf"] < 0.03
+    assert "eps_rdf" in format_text(res) and res["units"]["eps_rdf"] == "fraction"
+
+
+@pytest.mark.parametrize("text", ["9.7e-6", "a,b", "9.7e-6,-1", "1,2,3"])
+def test_parse_params_rejects(text):
+    from deepilst.errors import ParameterError
+    from deepilst.validate import parse_params
+
+    with pytest.raises(ParameterError, match="C12|C6|params"):
+        parse_params(text)

@@ -64,7 +64,7 @@ def energy_from_rdf(r: np.ndarray, g: np.ndarray, density: float, c12: float, c6
     ``rc`` = the MD cutoff this is the quantity GROMACS and OpenMM report with their
     dispersion correction.
     """
-    from deepilst.units import lj_potential
+    from deepilst.potentials import lj_potential
 
     r_end = float(r[np.isfinite(g)][-1]) if rc is None else float(rc)
     rr, gg = _integrand_window(r, g, r_end)
@@ -76,7 +76,7 @@ def pressure_from_rdf(r: np.ndarray, g: np.ndarray, temperature: float, density:
                       c12: float, c6: float, rc: float | None = None) -> float:
     """Pressure [bar] from g(r) by the virial route: rho kB T - (2 pi/3) rho^2 int r u'(r) g r^2
     dr up to ``rc`` (default: the end of the data) plus the analytic tail beyond it."""
-    from deepilst.units import lj_r_du_dr
+    from deepilst.potentials import lj_r_du_dr
 
     r_end = float(r[np.isfinite(g)][-1]) if rc is None else float(rc)
     rr, gg = _integrand_window(r, g, r_end)

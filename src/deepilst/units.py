@@ -8,7 +8,6 @@ units happen only at file boundaries.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -111,44 +110,3 @@ def physical_state(
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
     return t_star * epsilon / KB, rho_star / sigma**3
-
-
-def lj_potential(r: np.ndarray, c12: float, c6: float) -> np.ndarray:
-    """u(r) = C12/r^12 - C6/r^6 [kJ/mol] at distances r [nm]."""
-    r = np.asarray(r, dtype=float)
-    inv6 = r**-6
-    return c12 * inv6 * inv6 - c6 * inv6
-
-
-def lj_r_du_dr(r: np.ndarray, c12: float, c6: float) -> np.ndarray:
-    """r du/dr = -12 C12/r^12 + 6 C6/r^6 [kJ/mol] at distances r [nm]."""
-    r = np.asarray(r, dtype=float)
-    inv6 = r**-6
-    return -12.0 * c12 * inv6 * inv6 + 6.0 * c6 * inv6
-
-
-@dataclass(frozen=True)
-class LJParams:
-    """A 12-6 Lennard-Jones pair potential, validated at construction."""
-
-    c12: float
-    c6: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "c12", check_positive("C12", self.c12))
-        object.__setattr__(self, "c6", check_positive("C6", self.c6))
-
-    @classmethod
-    def from_sigma_epsilon(cls, sigma: float, epsilon: float) -> LJParams:
-        c12, c6 = c12_c6(sigma, epsilon)
-        return cls(c12, c6)
-
-    @property
-    def sigma(self) -> float:
-        """sigma [nm]."""
-        return sigma_epsilon(self.c12, self.c6)[0]
-
-    @property
-    def epsilon(self) -> float:
-        """epsilon [kJ/mol]."""
-        return sigma_epsilon(self.c12, self.c6)[1]

@@ -8,7 +8,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from deepilst.errors import ParameterError
-from deepilst.units import ARGON_MASS, KB, RC_SIGMA, LJParams, check_positive
+from deepilst.potentials import LJParams
+from deepilst.units import ARGON_MASS, KB, RC_SIGMA, check_positive
 
 #: Default fraction of the time unit sigma*sqrt(m/max(eps, kB T)) used as the time step;
 #: validated by benchmarks/dt_validation.py (NVE drift and g(r) against 0.002 at four states).
