@@ -25,8 +25,11 @@ class SimsGroup:
     def __init__(self, group, schema_version: int) -> None:
         self._g = group
         self._v1 = schema_version == 1
+        self._old = set(V1_RENAMED.values())
 
     def _name(self, key: str) -> str | None:
+        if self._v1 and key in self._old:
+            return None  # one spelling: a schema-1 name is not an alias
         if key in self._g:
             return key
         if self._v1 and key in V1_RENAMED and V1_RENAMED[key] in self._g:
@@ -108,6 +111,7 @@ def open_dataset(path: str | Path) -> DatasetFile:
         raise DatasetError(f"{p}: not an HDF5 dataset (build one with `deepilst dataset build`)"
                            ) from None
     v = h.attrs.get("schema_version")
+    v = v.item() if hasattr(v, "item") else v
     if v not in READABLE_VERSIONS:
         h.close()
         raise DatasetError(f"{p}: schema version {v!r}, this deepilst reads "
