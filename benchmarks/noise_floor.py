@@ -7,8 +7,8 @@ the MAPE of the two runs' mean prediction (the error left when the noise is halv
 
     python benchmarks/noise_floor.py [--n 60] [--runs DIR] [--model ensemble --model paper]
 
-The simulations go to DIR (resumable; default /work/deepilst-runs/noise_floor); about 7 min on
-2 cores for 60 states. Writes benchmarks/results/noise_floor.json.
+The simulations go to DIR (resumable; default runs/noise_floor below the repository root,
+git-ignored); about 7 min on 2 cores for 60 states. Writes benchmarks/results/noise_floor.json.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ PROTOCOL = ["--engine", "auto", "--n-particles", "1000", "--equil-ps", "50", "--
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=60, help="fluid test states to re-simulate")
-    ap.add_argument("--runs", default="/work/deepilst-runs/noise_floor")
+    ap.add_argument("--runs", default=str(ROOT / "runs" / "noise_floor"))
     ap.add_argument("--model", action="append", help="model name or directory (repeatable)")
     ap.add_argument("--seed", type=int, default=103, help="simulation seed of the replicas")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     from deepilst.dataset import states_csv
+    from deepilst.fileio import write_text_atomic
     from deepilst.model.data import load_arrays
     from deepilst.model.evaluate import mape
     from deepilst.predict import load_model
@@ -72,7 +73,7 @@ def main() -> None:
                       "mape_two_run_mean": mape(0.5 * (a + b), true)}
         res["models"][str(name)] = out
     path = ROOT / "benchmarks" / "results" / "noise_floor.json"
-    path.write_text(json.dumps(res, indent=1))
+    write_text_atomic(path, json.dumps(res, indent=1))
     print(json.dumps(res["models"], indent=1))
 
 

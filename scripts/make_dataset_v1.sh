@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates dataset v1 (issue 3). Resumable: rerun after any interruption.
-# WORKERS (default: all cores) and RUNS (default: /work/deepilst-runs/v1, outside the work
-# tree so that a fresh checkout keeps finished systems) may be set in the environment.
+# WORKERS (default: all cores) and RUNS (default: runs/v1 below the repository root; /runs/ is
+# git-ignored, so finished systems survive checkouts) may be set in the environment. The
+# dataset provenance records run directories relative to the repository root when RUNS lies
+# under it, else as $RUNS/<last two components> (no absolute paths: deepilst.dataset.schema).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${WORKERS:-$(nproc)}
-RUNS=${RUNS:-/work/deepilst-runs/v1}
+RUNS=${RUNS:-runs/v1}
 P="--engine auto --n-particles 1000 --equil-ps 50 --prod-ps 350 --sample-every 100 --workers $W"
 D=.venv/bin/deepilst
 $D generate --design grid --grid data/argon_grid.csv --out $RUNS/argon $P --seed 2019

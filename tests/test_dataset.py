@@ -58,13 +58,52 @@ def test_build_info_export(reduced_run, tmp_path):
 
 
 def test_phase_map(reduced_run, tmp_path):
+    """What `dataset phases` draws: every simulated state in (rho*, T*) by phase label."""
+    import h5py
+
+    from deepilst.dataset import info, phase_points
+    from deepilst.plots import plot_phase_map
+
     h5 = tmp_path / "red.h5"
     build(reduced_run / "run", h5)
+    t, rho, labels = phase_points([h5, h5])
+    assert t.shape == rho.shape == (4,) and len(labels) == 4
+    with h5py.File(h5) as h:
+        np.testing.assert_array_equal(t[:2], h["sims/T_reduced"][:])
+        np.testing.assert_array_equal(rho[2:], h["sims/rho_reduced"][:])
     png = tmp_path / "phases.png"
-    r = subprocess.run([sys.executable, "-m", "deepilst.cli", "dataset", "phases", str(h5), "-o",
-                        str(png)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert png.stat().st_size > 1000 and "fluid" in r.stdout
+    plot_phase_map(png, t, rho, labels, title="red")
+    assert png.stat().st_size > 1000
+    assert sum(info(h5)["phase_fractions"].values()) == pytest.approx(1.0)
+
+
+def test_build_writes_schema2_with_id_and_portable_provenance(reduced_run, tmp_path,
+                                                             monkeypatch):
+    import h5py
+
+    from deepilst.dataset import SCHEMA_VERSION, build_summary, dataset_id, load_records
+
+    monkeypatch.chdir(reduced_run)
+    res = build("run", tmp_path / "a.h5", command=f"deepilst dataset build {reduced_run / 'run'}")
+    prov = res["provenance"]
+    assert res["schema_version"] == SCHEMA_VERSION == 2
+    assert prov["run_dir"] == "run" and prov["command"] == "deepilst dataset build run"
+    assert all("--out " + str(reduced_run) not in c for c in prov["generate_commands"])
+    assert prov["replicas"] == {"1": 2}
+    assert res["file"] == "a.h5"  # outside the current directory: the name only
+    with h5py.File(tmp_path / "a.h5") as h:
+        assert "T_reduced" in h["sims"] and "U_sem" in h["sims"] and "energy" not in h["sims"]
+        assert list(h["sims/replicas"][:]) == [1, 1]
+        ident = h.attrs["dataset_id"]
+    assert len(ident) == 64 and dataset_id(tmp_path / "a.h5") == ident
+    # the id names the content: a rebuild (another time stamp, other bytes) keeps it
+    monkeypatch.chdir(tmp_path)
+    res_b = build(reduced_run / "run", tmp_path / "b.h5", command="x")
+    assert res_b["dataset_id"] == ident
+    assert res_b["provenance"]["run_dir"] == "$RUNS/" + "/".join((reduced_run / "run").parts[-2:])
+    assert str(tmp_path) not in (tmp_path / "b.h5").read_bytes().decode("latin-1")
+    assert build_summary(res_b) == "b.h5: 2 simulations, 10 samples (design reduced)"
+    assert len(load_records(reduced_run / "run")) == 2
 
 
 def test_identity_expansion_reproduces_grid(reduced_run, tmp_path):
@@ -136,9 +175,12 @@ def test_replicas_pooled(reduced_run, replica_run, tmp_path):
         ea, eb, ep = a["sims/g_err"][:], b["sims/g_err"][:], p["sims/g_err"][:]
         np.testing.assert_allclose(ep, 0.5 * np.hypot(ea, eb), rtol=1e-12, equal_nan=True)
         np.testing.assert_allclose(p["sims/cpu_s"][:], a["sims/cpu_s"][:] + b["sims/cpu_s"][:])
-        np.testing.assert_allclose(p["sims/energy"][:],
-                                   0.5 * (a["sims/energy"][:] + b["sims/energy"][:]))
+        np.testing.assert_allclose(p["sims/U"][:], 0.5 * (a["sims/U"][:] + b["sims/U"][:]))
+        np.testing.assert_allclose(p["sims/P"][:], 0.5 * (a["sims/P"][:] + b["sims/P"][:]))
         assert json.loads(p.attrs["provenance"])["replicas"] == {"2": 2}
+        assert list(a["sims/replicas"][:]) == [1, 1]
+        # a pooled file is other data than either run: its own id
+        assert len({f.attrs["dataset_id"] for f in (a, b, p)}) == 3
         # expanded samples come from the pooled fine histogram
         assert np.all(np.isfinite(get_sample(pooled, 3).g[50:]))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from deepilst.dataset import expand_g, is_simulated_state, open_dataset
+from deepilst.dataset import dataset_id, expand_g, is_simulated_state, open_dataset
 from deepilst.units import reduced_state, sigma_epsilon
 
 
@@ -21,10 +20,12 @@ class Arrays:
     rho: np.ndarray          # nm^-3
     C12: np.ndarray          # kJ mol^-1 nm^12
     C6: np.ndarray           # kJ mol^-1 nm^6
-    group: np.ndarray        # str: "<file sha[:12]>:<sim row>"
+    group: np.ndarray        # str: "<dataset id[:12]>:<sim row>"
     phase: np.ndarray        # str
     equilibrated: np.ndarray  # bool
     files: list[str] = field(default_factory=list)
+    #: dataset ids of ``files`` (:func:`deepilst.dataset.dataset_id`: ``attrs["dataset_id"]``,
+    #: or the sha256 of a schema-1 file), the ids models store under "sha256"
     hashes: list[str] = field(default_factory=list)
     noisy: np.ndarray | None = None  # bool: g carries added noise (see load_arrays)
     noise: float = 0.0               # the ``noise`` factor load_arrays was called with
@@ -62,15 +63,6 @@ class Arrays:
                       self.hashes, self.noisy[idx], self.noise)
 
 
-def file_hash(path: str | Path) -> str:
-    """sha256 of a file (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_arrays(*paths: str | Path, noise: float = 0.0, seed: int = 0) -> Arrays:
     """Every physical sample of the given datasets, expanded by corresponding states where the
     file says so (g rebinned exactly from the simulation's fine histogram).
@@ -80,6 +72,10 @@ def load_arrays(*paths: str | Path, noise: float = 0.0, seed: int = 0) -> Arrays
     fresh draw per sample (seeded), so the network sees each simulation's g with many noise
     realisations and cannot learn one run's noise. The simulated state itself stays clean
     (``noisy`` False): models validate and calibrate on clean samples only.
+
+    ``group`` is ``f"{dataset_id[:12]}:{sim_row}"`` and ``hashes`` the dataset ids
+    (:func:`deepilst.dataset.dataset_id`), so a schema-1 file and its schema-2 migration give
+    the same groups.
     """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
@@ -87,7 +83,7 @@ def load_arrays(*paths: str | Path, noise: float = 0.0, seed: int = 0) -> Arrays
     parts = []
     files, hashes = [], []
     for p in paths:
-        hx = file_hash(p)
+        hx = dataset_id(p)
         files.append(str(p))
         hashes.append(hx)
         with open_dataset(p) as h:
@@ -108,7 +104,7 @@ def load_arrays(*paths: str | Path, noise: float = 0.0, seed: int = 0) -> Arrays
             if is_simulated_state(c12[j], c6[j], T[j], sC12[i], sC6[i], sT[i]):
                 g[j] = g_sim[i]
             else:
-                sig_new = (c12[j] / c6[j]) ** (1 / 6)
+                sig_new = sigma_epsilon(c12[j], c6[j])[0]
                 fg = fine[i]
                 if fine_err is not None:
                     fg = fg + noise * np.nan_to_num(fine_err[i]) * rng.standard_normal(len(fg))
