@@ -48,5 +48,5 @@ def test_against_md_averages_of_the_argon_grid():
             g = s["g"][i]
             u = energy_from_rdf(r, g, rho, c12, c6, rc)
             p = pressure_from_rdf(r, g, float(s["T_measured"][i]), rho, c12, c6, rc)
-            assert u == pytest.approx(s["energy"][i], rel=0.01)
-            assert p == pytest.approx(s["pressure"][i], rel=0.03, abs=20.0)
+            assert u == pytest.approx(s["U"][i], rel=0.01)
+            assert p == pytest.approx(s["P"][i], rel=0.03, abs=20.0)

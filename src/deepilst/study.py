@@ -36,9 +36,9 @@ def argon_study(dataset: str | Path, model, md: bool = False, md_protocol=None,
 
     a = load_arrays(dataset)
     with open_dataset(dataset) as h:
-        p_md = h["sims"]["pressure"][:]
-        p_md_sem = h["sims"]["pressure_sem"][:]
-        u_md = h["sims"]["energy"][:]
+        p_md = h["sims"]["P"][:]
+        p_md_sem = h["sims"]["P_sem"][:]
+        u_md = h["sims"]["U"][:]
     preds = predict_arrays(model, a.g, a.T, a.rho, thermo=True)
     c12 = np.array([d["C12"] for d in preds])
     c6 = np.array([d["C6"] for d in preds])

@@ -41,6 +41,15 @@ def add_dataset_commands(sub) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="HDF5 datasets")
     p.add_argument("-o", "--out", type=Path, required=True, help="PNG/PDF to write")
     p.set_defaults(handler=_phases)
+
+    m = ds.add_parser("migrate", help="rewrite schema-1 datasets as schema 2, in place",
+                      description="Rewrite schema-1 datasets as schema 2 in place (atomically), "
+                      "keeping their dataset ids; provenance paths become portable.")
+    m.add_argument("paths", nargs="+", type=Path, help="HDF5 datasets")
+    m.add_argument("--runs-root", default=None, help="run root of the machine that built them "
+                   "(paths below it become $RUNS/...)")
+    m.add_argument("--info", action="store_true", help="also rewrite <name>.info.json beside each")
+    m.set_defaults(handler=_migrate)
     d.set_defaults(handler=lambda a: d.print_help() or 2)
 
 
@@ -48,7 +57,7 @@ def _build(a: argparse.Namespace) -> int:
     from deepilst.dataset import build, build_summary
 
     res = build(list(a.run_dirs), a.out, command=command_line())
-    print(build_summary(res))
+    print(build_summary(res, a.out))
     return 0
 
 
@@ -84,4 +93,16 @@ def _phases(a: argparse.Namespace) -> int:
         print(f"{p}: " + ", ".join(f"{k} {v:.1%}" for k, v in fr.items()))
     plot_phase_map(a.out, t, rho, labels, title=", ".join(Path(p).stem for p in a.paths))
     print(a.out)
+    return 0
+
+
+def _migrate(a: argparse.Namespace) -> int:
+    from deepilst.dataset.migrate import migrate
+    from deepilst.fileio import write_json_atomic
+
+    for p in a.paths:
+        res = migrate(p, p, runs_root=a.runs_root)
+        if a.info:
+            write_json_atomic(p.with_suffix(".info.json"), res, indent=1)
+        print(f"{res['file']}: schema {res['schema_version']}, dataset_id {res['dataset_id'][:12]}")
     return 0

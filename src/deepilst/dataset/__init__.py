@@ -16,6 +16,7 @@ from deepilst.dataset.read import (
     Sample,
     dataset_id,
     export_xvg,
+    format_info,
     get_sample,
     info,
     open_dataset,
@@ -28,7 +29,7 @@ from deepilst.errors import DatasetError
 
 __all__ = [
     "SCHEMA_VERSION", "DatasetError", "DatasetFile", "Sample", "build", "build_summary",
-    "dataset_id", "expand_g", "expansion_states", "export_xvg", "get_sample", "info",
+    "dataset_id", "expand_g", "expansion_states", "export_xvg", "format_info", "get_sample", "info",
     "is_simulated_state", "load_records", "migrate", "open_dataset", "phase_points",
     "pool_replicas", "portable_path", "states_csv",
 ]

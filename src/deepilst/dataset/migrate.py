@@ -1,6 +1,6 @@
 """Rewrite schema-1 datasets as schema 2 (:mod:`deepilst.dataset.schema`), keeping their ids.
 
-    python -m deepilst.dataset.migrate data/v1_*.h5 [--runs-root DIR] [--info]
+    deepilst dataset migrate data/v1_*.h5 [--runs-root DIR] [--info]
 
 rewrites each file in place (atomically); ``--runs-root`` is the run root of the machine that
 built them (paths below it become ``$RUNS/...``); ``--info`` also rewrites
@@ -9,7 +9,6 @@ built them (paths below it become ``$RUNS/...``); ``--info`` also rewrites
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -106,22 +105,3 @@ def migrate(path_in: str | Path, path_out: str | Path,
 
     write_with(path_out, writer)
     return info(path_out)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command-line entry (see the module docstring)."""
-    ap = argparse.ArgumentParser(prog="python -m deepilst.dataset.migrate",
-                                 description="rewrite schema-1 datasets as schema 2, in place")
-    ap.add_argument("paths", nargs="+", type=Path)
-    ap.add_argument("--runs-root", default=None, help="run root of the machine that built them")
-    ap.add_argument("--info", action="store_true", help="also rewrite <name>.info.json")
-    args = ap.parse_args(argv)
-    for p in args.paths:
-        res = migrate(p, p, runs_root=args.runs_root)
-        if args.info:
-            write_json_atomic(p.with_suffix(".info.json"), res, indent=1)
-        print(f"{res['file']}: schema {res['schema_version']}, dataset_id {res['dataset_id'][:12]}")
-
-
-if __name__ == "__main__":
-    main()

@@ -174,6 +174,16 @@ def info(path: str | Path) -> dict:
     return res
 
 
+def format_info(res: dict) -> str:
+    """Human-readable summary of an :func:`info` dict."""
+    lines = [f"{res['file']}: design {res['design']}, {res['n_simulations']} simulations, "
+             f"{res['n_samples']} samples (schema {res['schema_version']})",
+             "phases: " + ", ".join(f"{k} {v:.1%}" for k, v in res["phase_fractions"].items())]
+    lines += [f"  {k:11s} {lo:.4g} .. {hi:.4g}" for k, (lo, hi) in res["ranges"].items()]
+    lines.append(f"cutoff: {res['cutoff_convention']}")
+    return "\n".join(lines)
+
+
 def phase_points(paths: list[str | Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every simulated state of the datasets, in order: (T_reduced, rho_reduced, phase labels)
     for a phase map (:func:`deepilst.plots.plot_phase_map`)."""
