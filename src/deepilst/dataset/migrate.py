@@ -24,7 +24,7 @@ from deepilst.dataset.schema import (
     portable_path,
 )
 from deepilst.errors import DatasetError
-from deepilst.fileio import write_json_atomic, write_with
+from deepilst.fileio import write_with
 
 
 def migrate_provenance(prov: dict, n_simulations: int, replicas: np.ndarray,
