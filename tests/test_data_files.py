@@ -19,7 +19,7 @@ EXPECTED = {"argon": ("grid", 121, 121), "test": ("paper", 500, 500),
             "test_2runs": ("paper", 500, 500),
             "transfer": ("transfer", 201, 201), "train": ("reduced", 1133, 56650)}
 # sha256 of the schema-1 files the committed ones were migrated from: the ids that trained
-# models store (models/*/model.json "datasets") and that prefix their split groups
+# models store (src/deepilst/shipped_models/*/model.json "datasets") and that prefix their split groups
 SCHEMA1_SHA256 = {
     "argon": "e3a1041d69116348918a1e63843f762845e39e0ea62bb77ee7a17c4a7a18c53f",
     "test": "ceef762c61553eb4672c43c7da089ca9ee752f8d0ac198c9bfd93b6a2001acff",
@@ -78,9 +78,8 @@ def test_regression_dataset_ids_are_the_schema1_hashes(path):
 
 
 def test_regression_shipped_models_name_the_training_file():
-    models = sorted((DATA.parent / "models").glob("*/model.json"))
-    if not models or not (DATA / "v1_train.h5").exists():
-        pytest.skip("no shipped models or training set")
+    models = sorted((DATA.parent / "src" / "deepilst" / "shipped_models").glob("*/model.json"))
+    assert len(models) == 2 and (DATA / "v1_train.h5").exists()  # both are shipped
     for m in models:
         ids = {d["sha256"] for d in json.loads(m.read_text()).get("datasets", [])}
         assert SCHEMA1_SHA256["train"] in ids, m
