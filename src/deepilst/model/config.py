@@ -1,10 +1,15 @@
-"""Training hyper-parameters of the two models and the one place that validates overrides."""
+"""Training hyper-parameters of the two models (the one place that validates overrides), and
+the conventions a saved model records about its training data (r grid, cutoff)."""
 
 from __future__ import annotations
 
 import json
+import re
+
+import numpy as np
 
 from deepilst.errors import ModelError, ParameterError
+from deepilst.units import RC_SIGMA
 
 KINDS = ("paper", "ensemble")
 
@@ -83,3 +88,18 @@ def model_config(kind: str, overrides: dict | str | None = None, epochs: int | N
             raise ParameterError(f"{name} must be a positive integer, got {value!r}")
         cfg[name] = int(value)
     return cfg
+
+
+def grid_from_meta(d: dict) -> np.ndarray:
+    """The r grid [nm] of ``model.json`` ``r_grid_nm`` ({start, stop, step})."""
+    start, stop, step = float(d["start"]), float(d["stop"]), float(d["step"])
+    return np.round(start + np.arange(0, int(round((stop - start) / step)) + 1) * step, 10)
+
+
+def rc_sigma_from_meta(meta: dict) -> float:
+    """The cutoff [sigma] a model's training data used: ``rc_sigma``, else the number in the
+    ``cutoff_convention`` text, else the default of files that predate both (``RC_SIGMA``)."""
+    if "rc_sigma" in meta:
+        return float(meta["rc_sigma"])
+    m = re.match(r"\s*rc\s*=\s*([0-9.eE+-]+)\s*sigma", str(meta.get("cutoff_convention", "")))
+    return float(m.group(1)) if m else RC_SIGMA

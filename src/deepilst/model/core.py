@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import platform
-import re
 import time
 from pathlib import Path
 
@@ -37,6 +36,8 @@ from deepilst.model.config import (  # noqa: F401  (re-exported)
     PAPER_CONFIG,
     check_kind,
     default_config,
+    grid_from_meta,
+    rc_sigma_from_meta,
     stored_config,
 )
 from deepilst.model.domain import Domain
@@ -52,21 +53,6 @@ _FEATURE_TENSORS = ("pca_components",)  # feature-state arrays stored in WEIGHTS
 META = "model.json"
 #: the quantities a prediction reports, each with ``_std`` and ``_95``
 QUANTITIES = tuple(LOG_LINEAR)
-
-
-def grid_from_meta(d: dict) -> np.ndarray:
-    """The r grid [nm] of ``model.json`` ``r_grid_nm`` ({start, stop, step})."""
-    start, stop, step = float(d["start"]), float(d["stop"]), float(d["step"])
-    return np.round(start + np.arange(0, int(round((stop - start) / step)) + 1) * step, 10)
-
-
-def rc_sigma_from_meta(meta: dict) -> float:
-    """The cutoff [sigma] a model's training data used: ``rc_sigma``, else the number in the
-    ``cutoff_convention`` text, else the default of files that predate both (``RC_SIGMA``)."""
-    if "rc_sigma" in meta:
-        return float(meta["rc_sigma"])
-    m = re.match(r"\s*rc\s*=\s*([0-9.eE+-]+)\s*sigma", str(meta.get("cutoff_convention", "")))
-    return float(m.group(1)) if m else RC_SIGMA
 
 
 class DeepILST:
@@ -131,13 +117,13 @@ class DeepILST:
         stop = c.get("stop_on", "all")  # the paper network: all validation samples
         if stop not in ("all", "fluid"):
             raise ModelError(f"unknown stop_on {stop!r}; expected 'all' or 'fluid'")
+        self.targets = self._target_parts()  # an unknown basis fails before training
         tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
         va = va[~data.noisy[va]]  # validate and calibrate on clean samples only
         d_tr = data.take(tr)
         feats = (PaperFeatures(r=self.r_grid) if self.kind == "paper"
                  else ReducedFeatures(**c.get("feature_args", {}), r=self.r_grid))
         self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
-        self.targets = self._target_parts()
         if self.kind == "ensemble":
             self.targets.fit(d_tr)
         X = self.features_.transform(data.g, data.T, data.rho)
