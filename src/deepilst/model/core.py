@@ -31,7 +31,6 @@ import numpy as np
 from deepilst import __version__
 from deepilst.errors import ModelError
 from deepilst.model.config import (  # noqa: F401  (re-exported)
-    _LEGACY,
     ENSEMBLE_CONFIG,
     PAPER_CONFIG,
     check_kind,
