@@ -1,4 +1,5 @@
-"""Model layer: features, numpy vs torch forward, Gaussian head, splits, determinism, storage."""
+"""Model layer: features, numpy vs torch forward, splits, determinism, storage (see also
+test_model_parts.py: config, calibration, domain, conventions, evaluation)."""
 
 import json
 from pathlib import Path
@@ -106,20 +107,6 @@ def test_ensemble_spread_is_the_sample_covariance_of_member_means():
         assert np.allclose(S[i], np.cov(mu[:, i, :].T))
 
 
-def test_calibrated_intervals_cover_validation_samples(argon):
-    """After fitting, 95 % intervals of C12 and C6 hold >= 95 % of the validation samples
-    (the calibration target), and the residual covariance is positive semi-definite."""
-    m = _tiny("ensemble").fit(argon, progress=False)
-    tr, va, te = m._split_idx
-    d = argon.take(va)
-    p = m.predict(d.g, d.T, d.rho)
-    for k in ("C12", "C6"):
-        inside = (getattr(d, k) >= p[k + "_lo"]) & (getattr(d, k) <= p[k + "_hi"])
-        assert inside.mean() >= 0.95 - 1e-9
-    R = m._residual_cov(m.cal_center_[:20])
-    assert np.all(np.linalg.eigvalsh(R) >= -1e-12)
-
-
 def _tiny(kind, seed=0):
     from deepilst.model.core import DeepILST
 
@@ -154,7 +141,7 @@ def test_training_is_deterministic_and_round_trips(kind, argon, tmp_path):
     tr = m1._split_idx[0][:3]
     pt = m3.predict(argon.g[tr], argon.T[tr], argon.rho[tr])
     assert np.allclose(pt["neighbour_distance"], 0, atol=1e-2) and pt["neighbour_ok"].all()
-    assert m3.nn_ref_.shape == (len(groups[0]), m3.features_.transform(argon.g[:1], 300, 20).shape[1])
+    assert m3.domain.nn_ref_.shape == (len(groups[0]), m3.features_.transform(argon.g[:1], 300, 20).shape[1])
     # batch of one == row of a batch
     p_one = m3.predict(argon.g[2], argon.T[2], argon.rho[2])
     assert np.isclose(p_one["C12"][0], p3["C12"][2], rtol=1e-9)
@@ -163,13 +150,13 @@ def test_training_is_deterministic_and_round_trips(kind, argon, tmp_path):
 def test_logc_target_basis_round_trips(argon, tmp_path):
     """Members regressing (log C12, log C6) less their state constants: predictions map back
     to the same (T*, rho*) algebra and survive save / load."""
-    from deepilst.model.core import DeepILST
+    from deepilst.model.core import DeepILST, ModelError
 
     m = _tiny("ensemble")
     m.config["target_basis"] = "logC12_logC6"
     m.config["feature_args"] = {}  # all features: 4 epochs on argon then land in range
     m.fit(argon, progress=False)
-    v = m._targets(argon)[m._split_idx[0]]
+    v = m.targets.encode(argon)[m._split_idx[0]]
     assert np.allclose(v.mean(axis=0), 0, atol=1e-9) and np.allclose(v.std(axis=0), 1)
     p = m.predict(argon.g, argon.T, argon.rho)
     assert np.allclose(p["sigma"] ** 6 * p["C6"] / p["C12"], 1.0, rtol=1e-9)
@@ -177,11 +164,14 @@ def test_logc_target_basis_round_trips(argon, tmp_path):
     m.save(tmp_path / "m")
     m2 = DeepILST.load(tmp_path / "m")
     p2 = m2.predict(argon.g, argon.T, argon.rho)
-    for k in ("C12", "C6", "C6_std", "T_star"):
+    for k in ("C12", "C6", "C6_std", "T_reduced", "C6_95"):
         assert np.allclose(p[k], p2[k], rtol=1e-9), k
-    m.config["target_basis"] = "nonsense"
-    with pytest.raises(ValueError, match="target_basis"):
-        m._basis()
+    from deepilst.model.targets import basis_matrix
+
+    with pytest.raises(ModelError, match="target_basis"):
+        basis_matrix("nonsense")
+    with pytest.raises(ModelError, match="target_basis"):
+        DeepILST("ensemble", {"target_basis": "nonsense"}).fit(argon, progress=False)
 
 
 def test_pca_input_keeps_structure_drops_noise_and_round_trips(argon, tmp_path):
@@ -252,7 +242,7 @@ def test_train_cli_takes_a_config_and_rejects_unknown_keys(tmp_path):
     assert meta["features"]["rise"] == 8 and meta["targets"]["basis"] == "logC12_logC6"
     bad = tmp_path / "bad"
     r = cli("-o", str(bad), "--config", '{"learning_rate": 1}')
-    assert r.returncode == 2 and "--config" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and "config" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not bad.exists()
 
 

@@ -1,24 +1,21 @@
 """DeepILST models: the paper's network and our reduced-units deep ensemble.
 
 A model directory holds ``weights.safetensors`` (network tensors, PCA bases of the domain
-check and of the network input) and ``model.json`` (architecture, feature scalers, target
-scaling, r grid, training domain, dataset hashes, split, metrics, provenance). No pickles;
-loading needs numpy and safetensors only.
+check and of the network input, calibration residuals) and ``model.json`` (architecture,
+feature scalers, target scaling, r grid, cutoff convention, training domain, dataset hashes,
+split, metrics, provenance). No pickles; loading needs numpy and safetensors only.
 
-Targets
--------
+:class:`DeepILST` orchestrates its parts, each of which fits, saves and loads itself:
+features (:mod:`~deepilst.model.features`), targets (:mod:`~deepilst.model.targets`), networks
+(:mod:`~deepilst.model.nets`), uncertainty (:mod:`~deepilst.model.uncertainty`) and the
+applicability domain (:mod:`~deepilst.model.domain`); hyper-parameters in
+:mod:`~deepilst.model.config`.
+
 * paper: (C12, C6) min-max scaled to Table 1, sigmoid output, MSE (eq. 5). Its uncertainty is
   the root-mean-square validation residual (one number per parameter).
-* ensemble (ours): u = (log T*, log rho*); eight members trained with MSE on the reduced-units
-  features to regress a linear map of u (``target_basis``: by default log C12 and log C6 less
-  their state constants), standardised, and mapped back to u. The predictive covariance of u is
-  c (E + R(u)): E the spread of the members' means (epistemic), R(u) a kernel-weighted
-  covariance of validation residuals near the prediction (so C6 gets wider intervals where
-  attraction barely shapes g), and c one scale factor fitted so that 95 % intervals of log C12
-  and log C6 hold 95 % of the validation samples. Everything else is a linear function of u: log
-  C12 = log(4 kB T) - u0 + 4 u1 - 4 log rho, log C6 = log(4 kB T) - u0 + 2 u1 - 2 log rho, log
-  sigma = (u1 - log rho)/3, log eps = log(kB T) - u0, so standard deviations and 95 % intervals
-  follow exactly in log space.
+* ensemble (ours): members regress a linear map of u = (log T*, log rho*) from reduced-units
+  features; the covariance of u is calibrated on validation samples, and every reported
+  quantity is log-linear in u, so standard deviations and 95 % intervals follow exactly.
 """
 
 from __future__ import annotations
@@ -33,51 +30,28 @@ import numpy as np
 
 from deepilst import __version__
 from deepilst.errors import ModelError
+from deepilst.model.config import (  # noqa: F401  (re-exported)
+    ENSEMBLE_CONFIG,
+    PAPER_CONFIG,
+    check_kind,
+    default_config,
+    grid_from_meta,
+    rc_sigma_from_meta,
+    stored_config,
+)
+from deepilst.model.domain import Domain
 from deepilst.model.features import PaperFeatures, ReducedFeatures, features_from_state
 from deepilst.model.nets import mixture_moments, numpy_forward
-from deepilst.sampling import TABLE1
-from deepilst.units import KB
+from deepilst.model.targets import LOG_LINEAR, Z95, EnsembleTargets, PaperTargets, state_constants
+from deepilst.model.uncertainty import Calibration, ResidualStd
+from deepilst.rdf import DR, R_MAX, model_grid
+from deepilst.units import KB, RC_SIGMA, cutoff_text, sigma_epsilon
 
 WEIGHTS = "weights.safetensors"
 _FEATURE_TENSORS = ("pca_components",)  # feature-state arrays stored in WEIGHTS
 META = "model.json"
-Z95 = 1.959963984540054
-# rows: coefficients of (u0 = log T*, u1 = log rho*) in the log of each quantity
-_LIN = {"C12": (-1.0, 4.0), "C6": (-1.0, 2.0), "sigma": (0.0, 1.0 / 3.0), "epsilon": (-1.0, 0.0),
-        "T_star": (1.0, 0.0), "rho_star": (0.0, 1.0)}
-
-PAPER_CONFIG = {"hidden": [48, 15], "act": "tanh+sigmoid", "out_act": "sigmoid",
-                "members": 1, "dropout": {"1": 0.25}, "epochs": 1500, "batch": 64, "lr": 1e-3,
-                "weight_decay": 0.0, "patience": 100, "input_noise": 0.0}
-ENSEMBLE_CONFIG = {"hidden": [128, 128, 128], "act": "silu", "out_act": "identity",
-                   "members": 8, "dropout": {}, "epochs": 300, "batch": 256, "lr": 5e-4,
-                   "weight_decay": 1e-3, "patience": 60, "input_noise": 0.0,
-                   "kernel_bandwidth": 0.35, "target_basis": "logC12_logC6", "stop_on": "fluid",
-                   "g_noise": 0.0, "feature_args": {"pca": 32}}
-# what models saved before a config key existed were trained with
-_LEGACY = {"target_basis": "logT_logrho", "stop_on": "all", "g_noise": 0.0}
-# what the ensemble's members regress (standardised): a linear function v = B u of
-# u = (log T*, log rho*). "logC12_logC6" is (log C12, log C6) less their state constants, so the
-# MSE weighs errors as the MAPE of C12 and C6 does.
-BASES = {"logT_logrho": ((1.0, 0.0), (0.0, 1.0)),
-         "logC12_logC6": (_LIN["C12"], _LIN["C6"])}
-
-
-def _const(T: np.ndarray, rho: np.ndarray) -> dict[str, np.ndarray]:
-    """The part of each log quantity that does not depend on u."""
-    lkt = np.log(KB * T)
-    lr = np.log(rho)
-    return {"C12": np.log(4.0) + lkt - 4 * lr, "C6": np.log(4.0) + lkt - 2 * lr,
-            "sigma": -lr / 3.0, "epsilon": lkt, "T_star": 0.0 * lr, "rho_star": 0.0 * lr}
-
-
-def _in_polygon(pts: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Points (n, 2) inside a convex polygon given counter-clockwise (m, 2)."""
-    a = poly
-    b = np.roll(poly, -1, axis=0)
-    cross = ((b[:, 0] - a[:, 0])[None] * (pts[:, 1:2] - a[:, 1][None])
-             - (b[:, 1] - a[:, 1])[None] * (pts[:, 0:1] - a[:, 0][None]))
-    return np.all(cross >= -1e-12, axis=1)
+#: the quantities a prediction reports, each with ``_std`` and ``_95``
+QUANTITIES = tuple(LOG_LINEAR)
 
 
 class DeepILST:
@@ -86,42 +60,49 @@ class DeepILST:
     Parameters
     ----------
     kind : "paper" (the paper's network) or "ensemble" (ours)
-    config : training hyper-parameters (defaults: PAPER_CONFIG / ENSEMBLE_CONFIG)
+    config : training hyper-parameters overriding PAPER_CONFIG / ENSEMBLE_CONFIG (validate
+        user input with :func:`deepilst.model.config.model_config`)
     seed : seed of splits, initialisation and batches
+    r_grid : the r grid [nm] of the training RDFs (default :func:`deepilst.rdf.model_grid`)
+    rc_sigma : cutoff of the training simulations [sigma] (default ``units.RC_SIGMA``)
     """
 
-    def __init__(self, kind: str = "ensemble", config: dict | None = None, seed: int = 0) -> None:
-        if kind not in ("paper", "ensemble"):
-            raise ModelError(f"unknown model kind {kind!r}; expected 'paper' or 'ensemble'")
-        self.kind = kind
-        self.config = dict(PAPER_CONFIG if kind == "paper" else ENSEMBLE_CONFIG)
+    def __init__(self, kind: str = "ensemble", config: dict | None = None, seed: int = 0,
+                 r_grid: np.ndarray | None = None, rc_sigma: float = RC_SIGMA) -> None:
+        self.kind = check_kind(kind)
+        self.config = default_config(kind)
         self.config.update(config or {})
         self.seed = int(seed)
+        self.r_grid = model_grid(R_MAX, DR) if r_grid is None else np.asarray(r_grid, float)
+        self.rc_sigma = float(rc_sigma)
         self.meta: dict = {}
         self.weights_: dict[str, np.ndarray] | None = None
 
-    # ---- targets ------------------------------------------------------------------------------
-    def _targets(self, a) -> np.ndarray:
-        if self.kind == "paper":
-            c12 = (a.C12 - TABLE1["C12"][0]) / (TABLE1["C12"][1] - TABLE1["C12"][0])
-            c6 = (a.C6 - TABLE1["C6"][0]) / (TABLE1["C6"][1] - TABLE1["C6"][0])
-            return np.column_stack([c12, c6])
-        return (self._u(a) @ self._basis().T - self.vmean_) / self.vstd_
+    @property
+    def box_(self) -> dict:
+        """Training ranges {"T": [lo, hi] K, "rho": [lo, hi] nm^-3} (``self.domain.box``)."""
+        return self.domain.box
 
-    @staticmethod
-    def _u(a) -> np.ndarray:
-        return np.column_stack([np.log(a.T_reduced), np.log(a.rho_reduced)])
+    def _grid_meta(self) -> dict:
+        r = self.r_grid
+        return {"start": float(r[0]), "stop": float(r[-1]), "step": float(np.round(r[1] - r[0], 10))}
 
-    def _basis(self) -> np.ndarray:
-        name = self.config["target_basis"]
-        if name not in BASES:
-            raise ModelError(f"unknown target_basis {name!r}; expected one of {sorted(BASES)}")
-        return np.array(BASES[name], dtype=float)
+    def _check_g(self, g: np.ndarray) -> None:
+        if g.shape[1] != len(self.r_grid):
+            raise ModelError(f"g has {g.shape[1]} points per RDF but the model reads "
+                             f"{len(self.r_grid)} (r = {self.r_grid[0]:g}..{self.r_grid[-1]:g} nm "
+                             f"in {self.r_grid[1] - self.r_grid[0]:g} nm steps)")
 
     # ---- training -----------------------------------------------------------------------------
+    def _target_parts(self):
+        if self.kind == "paper":
+            return PaperTargets()
+        return EnsembleTargets(self.config["target_basis"])
+
     def fit(self, data, split: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
             progress: bool = True) -> DeepILST:
-        """Train on :class:`deepilst.model.data.Arrays` (split by source simulation)."""
+        """Train on :class:`deepilst.model.data.Arrays` (g on ``r_grid``, split by source
+        simulation; ``split`` row indices of train / validation / test override the default)."""
         from deepilst.model.data import split_groups
         from deepilst.model.nets import train_stacked
 
@@ -130,23 +111,22 @@ class DeepILST:
         if data.noise != want:
             raise ModelError(f"config g_noise = {want} but the arrays were loaded with noise = "
                              f"{data.noise}: use load_arrays(..., noise={want})")
-        tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
-        va = va[~data.noisy[va]]  # validate and calibrate on clean samples only
-        d_tr = data.take(tr)
-        feats = (PaperFeatures() if self.kind == "paper"
-                 else ReducedFeatures(**self.config.get("feature_args", {})))
-        self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
-        if self.kind == "ensemble":
-            u = self._u(d_tr)
-            self.ymean_, self.ystd_ = u.mean(axis=0), u.std(axis=0)
-            v = u @ self._basis().T
-            self.vmean_, self.vstd_ = v.mean(axis=0), v.std(axis=0)
-        X = self.features_.transform(data.g, data.T, data.rho)
-        Y = self._targets(data)
+        self._check_g(data.g)
         c = self.config
         stop = c.get("stop_on", "all")  # the paper network: all validation samples
         if stop not in ("all", "fluid"):
             raise ModelError(f"unknown stop_on {stop!r}; expected 'all' or 'fluid'")
+        self.targets = self._target_parts()  # an unknown basis fails before training
+        tr, va, te = split if split is not None else split_groups(data.group, seed=self.seed)
+        va = va[~data.noisy[va]]  # validate and calibrate on clean samples only
+        d_tr = data.take(tr)
+        feats = (PaperFeatures(r=self.r_grid) if self.kind == "paper"
+                 else ReducedFeatures(**c.get("feature_args", {}), r=self.r_grid))
+        self.features_ = feats.fit(d_tr.g, d_tr.T, d_tr.rho)
+        if self.kind == "ensemble":
+            self.targets.fit(d_tr)
+        X = self.features_.transform(data.g, data.T, data.rho)
+        Y = self.targets.encode(data)
         # early stopping watches all validation samples, or only those of fluid simulations
         # (the few solids, far off, otherwise decide when members stop)
         va_fluid = va[data.phase[va] == "fluid"]
@@ -161,14 +141,13 @@ class DeepILST:
                             input_noise=c["input_noise"], seed=self.seed, progress=progress)
         self.weights_ = res["weights"]
         if self.kind == "ensemble":
-            self._fit_calibration(X[va], (self._u(data)[va] - self.ymean_) / self.ystd_)
-        if self.kind == "paper":
-            out = numpy_forward(self.weights_, X[va], c["act"], c["out_act"])[0]
-            self.resid_std_ = np.sqrt(np.mean((out - Y[va]) ** 2, axis=0))
-            self.train_loss_ = float(np.mean((numpy_forward(self.weights_, X[tr], c["act"],
-                                                            c["out_act"])[0] - Y[tr]) ** 2))
-        self._fit_domain(X[tr], d_tr)
-        self._fit_neighbours(X[tr], d_tr.group, X[va_fluid])
+            m, epi = self._ensemble_moments(X[va])
+            self.uncertainty = Calibration(c["kernel_bandwidth"]).fit(
+                m, epi, self.targets.standardised_u(data.take(va)), self.targets.std_)
+        else:
+            self.uncertainty = ResidualStd().fit(self._forward(X[va])[0], Y[va])
+            self.train_loss_ = float(np.mean((self._forward(X[tr])[0] - Y[tr]) ** 2))
+        self.domain = Domain().fit(X[tr], d_tr, d_tr.group, X[va_fluid])
         self.meta = {
             "best_epoch": res["best_epoch"], "best_val": res["best_val"],
             "epochs_run": len(res["history"]), "history": res["history"],
@@ -181,198 +160,140 @@ class DeepILST:
         self._split_idx = (tr, va, te)
         return self
 
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Every member's output (members, n, 2) for features ``X``."""
+        return numpy_forward(self.weights_, self.features_.network_input(X), self.config["act"],
+                             self.config["out_act"])
+
     def _ensemble_moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean over members (n, 2) and their covariance (n, 2, 2), standardised u units."""
-        out = numpy_forward(self.weights_, self.features_.network_input(X), self.config["act"],
-                            self.config["out_act"])
-        out = np.clip(out, -8.0, 8.0)  # keep wild extrapolations finite; the domain check flags them
-        u = (out * self.vstd_ + self.vmean_) @ np.linalg.inv(self._basis()).T
-        return mixture_moments((u - self.ymean_) / self.ystd_)
-
-    def _residual_cov(self, m: np.ndarray) -> np.ndarray:
-        """Kernel-weighted covariance of the validation residuals around predictions ``m``
-        (n, 2), with the global residual covariance as a prior of weight one sample."""
-        h = float(self.config["kernel_bandwidth"])
-        d2 = np.sum((m[:, None, :] - self.cal_center_[None]) ** 2, axis=-1)
-        w = np.exp(-0.5 * d2 / h**2)
-        e = self.cal_resid_
-        outer = np.einsum("ki,kj->kij", e, e)
-        glob = outer.mean(axis=0)
-        return (np.einsum("nk,kij->nij", w, outer) + glob) / (w.sum(axis=1) + 1.0)[:, None, None]
-
-    def _fit_calibration(self, Xva: np.ndarray, Yva: np.ndarray) -> None:
-        """Residual model and one scale factor so that 95 % intervals of log C12 and log C6
-        hold 95 % of the validation samples."""
-        m, epi = self._ensemble_moments(Xva)
-        self.cal_center_ = m.astype(np.float64)
-        self.cal_resid_ = (Yva - m).astype(np.float64)
-        S = epi + self._residual_cov(m)
-        e = Yva - m
-        facs = []
-        for a0, a1 in (_LIN["C12"], _LIN["C6"]):
-            a = np.array([a0, a1]) * self.ystd_
-            z = np.abs(e @ a) / np.sqrt(np.einsum("i,nij,j->n", a, S, a))
-            facs.append(float(np.quantile(z, 0.95) / Z95))
-        self.cal_scale_ = max(1.0, max(facs)) ** 2
-
-    def _fit_domain(self, X: np.ndarray, d) -> None:
-        from scipy.spatial import ConvexHull
-
-        mean = X.mean(axis=0)
-        _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
-        var = s**2 / np.sum(s**2)
-        k = int(min(np.searchsorted(np.cumsum(var), 0.999) + 1, 40))
-        self.pca_mean_, self.pca_comp_ = mean.astype(np.float32), vt[:k].astype(np.float32)
-        res = self._residual(X)
-        self.shape_threshold_ = float(1.5 * np.quantile(res, 0.999))
-        pts = np.column_stack([np.log(d.T_reduced), d.rho_reduced])
-        hull = ConvexHull(pts)
-        self.hull_ = pts[hull.vertices]  # counter-clockwise for 2-D hulls
-        self.box_ = {"T": [float(d.T.min()), float(d.T.max())],
-                     "rho": [float(d.rho.min()), float(d.rho.max())]}
-
-    def _fit_neighbours(self, Xtr: np.ndarray, groups: np.ndarray, Xva: np.ndarray) -> None:
-        """Reference features, one row per training simulation (its expanded samples are the
-        same RDF in reduced units), and the distance threshold: 1.5 x the 99th percentile of
-        the nearest-neighbour distances of ``Xva``, the fluid validation samples (the few
-        two-phase and solid ones lie far from everything and would set it by chance)."""
-        _, first = np.unique(groups, return_index=True)
-        self.nn_ref_ = np.ascontiguousarray(Xtr[np.sort(first)], dtype=np.float32)
-        self.nn_threshold_ = float(1.5 * np.quantile(self._nn_distance(Xva), 0.99))
-
-    def _nn_distance(self, X: np.ndarray) -> np.ndarray:
-        """Root-mean-square feature difference to the nearest training simulation."""
-        R = self.nn_ref_.astype(np.float64)
-        X = np.asarray(X, dtype=np.float64)
-        d2 = np.sum(X**2, axis=1)[:, None] + np.sum(R**2, axis=1)[None] - 2.0 * X @ R.T
-        return np.sqrt(np.maximum(d2.min(axis=1), 0.0) / X.shape[1])
-
-    def _residual(self, X: np.ndarray) -> np.ndarray:
-        Z = X - self.pca_mean_
-        rec = (Z @ self.pca_comp_.T) @ self.pca_comp_
-        return np.sqrt(np.mean((Z - rec) ** 2, axis=1))
+        out = np.clip(self._forward(X), -8.0, 8.0)  # keep wild extrapolations finite; flagged
+        return mixture_moments(self.targets.decode(out))
 
     # ---- prediction ---------------------------------------------------------------------------
     def predict(self, g: np.ndarray, temperature, density) -> dict[str, np.ndarray]:
-        """Predict LJ parameters for RDFs ``g`` (n, 301) on the model grid at temperatures [K]
-        and densities [nm^-3] (arrays of n, or scalars for one RDF).
+        """Predict LJ parameters for RDFs ``g`` (n, len(r_grid)) on the model's r grid at
+        temperatures [K] and densities [nm^-3] (arrays of n, or scalars for one RDF).
 
-        Returns arrays (length n): C12, C6, sigma, epsilon, T_star, rho_star, each with ``_std``
-        and ``_lo``/``_hi`` (95 % interval), plus the domain check: ``state_in_box``,
-        ``reduced_in_domain``, ``shape_residual``, ``shape_ok``, ``neighbour_distance``,
-        ``neighbour_ok``, ``coverage``, ``in_domain``.
+        Returns
+        -------
+        dict of arrays (length n): C12 [kJ mol^-1 nm^12], C6 [kJ mol^-1 nm^6], sigma [nm],
+        epsilon [kJ/mol], T_reduced, rho_reduced, each with ``_std`` (predictive standard
+        deviation) and ``_95`` ((n, 2) 95 % interval [lo, hi]); the domain check
+        (``deepilst.model.domain.DOMAIN_KEYS``); for the ensemble ``log_cov`` (n, 2, 2), the
+        covariance of (log T*, log rho*).
         """
         if self.weights_ is None:
             raise ModelError("model is not trained: call fit() or DeepILST.load()")
         g = np.array(g, dtype=float, ndmin=2)
+        self._check_g(g)
         n = len(g)
         T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,)).copy()
         rho = np.broadcast_to(np.asarray(density, dtype=float), (n,)).copy()
-        c = self.config
         X = self.features_.transform(g, T, rho)
         res: dict[str, np.ndarray] = {}
         if self.kind == "paper":
-            y = numpy_forward(self.weights_, X, c["act"], c["out_act"])[0]
-            c12 = TABLE1["C12"][0] + y[:, 0] * (TABLE1["C12"][1] - TABLE1["C12"][0])
-            c6 = TABLE1["C6"][0] + y[:, 1] * (TABLE1["C6"][1] - TABLE1["C6"][0])
-            c12s = np.full(n, self.resid_std_[0] * (TABLE1["C12"][1] - TABLE1["C12"][0]))
-            c6s = np.full(n, self.resid_std_[1] * (TABLE1["C6"][1] - TABLE1["C6"][0]))
-            sig = (np.abs(c12) / np.abs(c6)) ** (1 / 6)
-            eps = c6**2 / (4 * np.abs(c12))
+            c12, c6 = self.targets.decode(self._forward(X)[0])
+            c12s, c6s = (np.full(n, s) for s in self.uncertainty.std_ * self.targets.spans())
+            sig, eps = sigma_epsilon(c12, c6)
             # first-order propagation of independent C12, C6 errors
             rs = np.sqrt((c12s / c12 / 6) ** 2 + (c6s / c6 / 6) ** 2)
-            re = np.sqrt((2 * c6s / c6) ** 2 + (c12s / c12) ** 2)
+            re_ = np.sqrt((2 * c6s / c6) ** 2 + (c12s / c12) ** 2)
             vals = {"C12": (c12, c12s), "C6": (c6, c6s), "sigma": (sig, sig * rs),
-                    "epsilon": (eps, eps * re), "T_star": (KB * T / eps, KB * T / eps * re),
-                    "rho_star": (rho * sig**3, rho * sig**3 * 3 * rs)}
+                    "epsilon": (eps, eps * re_), "T_reduced": (KB * T / eps, KB * T / eps * re_),
+                    "rho_reduced": (rho * sig**3, rho * sig**3 * 3 * rs)}
             for k, (v, s) in vals.items():
                 res[k], res[k + "_std"] = v, s
-                res[k + "_lo"], res[k + "_hi"] = v - Z95 * s, v + Z95 * s
+                res[k + "_95"] = np.column_stack([v - Z95 * s, v + Z95 * s])
         else:
             m, epi = self._ensemble_moments(X)
-            S = self.cal_scale_ * (epi + self._residual_cov(m))
-            D = np.diag(self.ystd_)
-            m = m * self.ystd_ + self.ymean_
+            S = self.uncertainty.apply(m, epi)
+            D = np.diag(self.targets.std_)
+            m = m * self.targets.std_ + self.targets.mean_
             S = D @ S @ D
-            const = _const(T, rho)
-            for k, (a0, a1) in _LIN.items():
+            const = state_constants(T, rho)
+            for k, (a0, a1) in LOG_LINEAR.items():
                 a = np.array([a0, a1])
                 lm = const[k] + m @ a
                 ls = np.sqrt(np.einsum("i,nij,j->n", a, S, a))
                 res[k] = np.exp(lm)
                 res[k + "_std"] = res[k] * ls
-                res[k + "_lo"], res[k + "_hi"] = np.exp(lm - Z95 * ls), np.exp(lm + Z95 * ls)
+                res[k + "_95"] = np.column_stack([np.exp(lm - Z95 * ls), np.exp(lm + Z95 * ls)])
             res["log_cov"] = S
-        # domain
-        res["state_in_box"] = ((T >= self.box_["T"][0]) & (T <= self.box_["T"][1])
-                               & (rho >= self.box_["rho"][0]) & (rho <= self.box_["rho"][1]))
-        pts = np.column_stack([np.log(res["T_star"]), res["rho_star"]])
-        res["reduced_in_domain"] = _in_polygon(pts, self.hull_)
-        res["shape_residual"] = self._residual(X) / self.shape_threshold_
-        res["shape_ok"] = res["shape_residual"] <= 1.0
-        if getattr(self, "nn_ref_", None) is not None:
-            res["neighbour_distance"] = self._nn_distance(X) / self.nn_threshold_
-        else:  # models saved before the neighbour check existed
-            res["neighbour_distance"] = np.zeros(n)
-        res["neighbour_ok"] = res["neighbour_distance"] <= 1.0
-        if isinstance(self.features_, ReducedFeatures):
-            res["coverage"] = self.features_.coverage(rho)
-        else:
-            res["coverage"] = np.ones(n)
-        ok = (res["reduced_in_domain"] & res["shape_ok"] & res["neighbour_ok"]
-              & (res["coverage"] >= 0.999))
-        if self.kind == "paper":  # the paper network reads T and rho directly
-            ok &= res["state_in_box"]
-        res["in_domain"] = ok
+        res.update(self.domain.evaluate(X, T, rho, res["T_reduced"], res["rho_reduced"],
+                                        self.features_.coverage(rho),
+                                        need_box=self.kind == "paper"))
         return res
 
     # ---- persistence --------------------------------------------------------------------------
-    def save(self, directory: str | Path, extra: dict | None = None) -> Path:
-        """Write ``weights.safetensors`` and ``model.json`` into ``directory`` (atomically each)."""
-        from safetensors.numpy import save_file
-
-        from deepilst.fileio import atomic_path, write_text_atomic
-
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(``model.json`` content without training history, tensors of ``weights.safetensors``)."""
         tensors = {k: np.ascontiguousarray(v) for k, v in self.weights_.items()}
-        tensors["pca_mean"] = np.ascontiguousarray(self.pca_mean_)
-        tensors["pca_components"] = np.ascontiguousarray(self.pca_comp_)
-        tensors["nn_reference"] = self.nn_ref_
-        if self.kind == "ensemble":
-            tensors["cal_center"] = np.ascontiguousarray(self.cal_center_)
-            tensors["cal_resid"] = np.ascontiguousarray(self.cal_resid_)
+        dom, t = self.domain.to_state()
+        tensors.update(t)
         features = self.features_.to_state()
         for k in _FEATURE_TENSORS:  # large feature arrays go with the tensors, not the JSON
             if k in features:
                 tensors["features." + k] = np.ascontiguousarray(features.pop(k), dtype=float)
-        with atomic_path(d / WEIGHTS) as tmp:
-            save_file(tensors, str(tmp))
+        targets, _ = self.targets.to_state()
+        unc, t = self.uncertainty.to_state()
+        tensors.update(t)
+        if self.kind == "ensemble":
+            targets.update(unc)
         meta = {
             "format": "deepilst-model", "format_version": 1, "kind": self.kind, "seed": self.seed,
-            "config": self.config, "features": features,
-            "r_grid_nm": {"start": 0.0, "stop": 1.5, "step": 0.005},
-            "targets": ({"paper": "C12, C6 min-max scaled to Table 1", "table1": TABLE1}
-                        if self.kind == "paper" else
-                        {"ensemble": "standardised (log T*, log rho*)", "mean": self.ymean_.tolist(),
-                         "std": self.ystd_.tolist(), "calibration_scale": self.cal_scale_,
-                         "basis": self.config["target_basis"],
-                         "basis_mean": self.vmean_.tolist(), "basis_std": self.vstd_.tolist()}),
-            "domain": {"box": self.box_, "reduced_hull_logT_rho": self.hull_.tolist(),
-                       "shape_threshold": self.shape_threshold_,
-                       "neighbour_threshold": self.nn_threshold_,
-                       "pca_components": int(len(self.pca_comp_))},
-            "cutoff_convention": "rc = 3 sigma, plain truncation (no shift), analytic tail "
-                                 "corrections for energy and pressure",
+            "config": self.config, "features": features, "r_grid_nm": self._grid_meta(),
+            "targets": targets, "domain": dom, "cutoff_convention": cutoff_text(self.rc_sigma),
+            "rc_sigma": self.rc_sigma,
             "versions": {"deepilst": __version__, "python": platform.python_version()},
         }
-        # what this object holds now wins over a loaded model's stored description
-        meta = {**self.meta, **meta, **(extra or {})}
         if self.kind == "paper":
-            meta["resid_std"] = self.resid_std_.tolist()
+            meta.update(unc)
             meta["train_loss"] = self.train_loss_
+        return meta, tensors
+
+    def save(self, directory: str | Path, extra: dict | None = None) -> Path:
+        """Write ``weights.safetensors`` and ``model.json`` into ``directory`` (atomically each);
+        ``extra`` keys are added to ``model.json``."""
+        from safetensors.numpy import save_file
+
+        from deepilst.fileio import atomic_path, write_text_atomic
+
+        if self.weights_ is None:
+            raise ModelError("model is not trained: call fit() before save()")
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        state, tensors = self.to_state()
+        with atomic_path(d / WEIGHTS) as tmp:
+            save_file(tensors, str(tmp))
+        # what this object holds now wins over a loaded model's stored description
+        meta = {**self.meta, **state, **(extra or {})}
         write_text_atomic(d / META, json.dumps(meta, indent=1))
         return d
+
+    @classmethod
+    def from_state(cls, meta: dict, tensors: dict[str, np.ndarray]) -> DeepILST:
+        """A model from ``model.json`` content and its tensors (see :meth:`to_state`)."""
+        kind = meta["kind"]
+        cfg = stored_config(kind, meta["config"])
+        m = cls(kind, cfg, meta["seed"], grid_from_meta(meta["r_grid_nm"]) if "r_grid_nm" in meta
+                else None, rc_sigma_from_meta(meta))
+        t = tensors
+        m.weights_ = {k: v for k, v in t.items() if k[0] in "Wb" and k[1:].isdigit()}
+        m.features_ = features_from_state(
+            {**meta["features"], **{k: t["features." + k] for k in _FEATURE_TENSORS
+                                    if "features." + k in t}}, m.r_grid)
+        m.domain = Domain.from_state(meta["domain"], t)
+        if kind == "paper":
+            m.targets = PaperTargets.from_state(meta["targets"])
+            m.uncertainty = ResidualStd.from_state(meta)
+            m.train_loss_ = meta.get("train_loss", math.nan)
+        else:
+            m.targets = EnsembleTargets.from_state(meta["targets"], basis=cfg["target_basis"])
+            m.uncertainty = Calibration.from_state(
+                {"kernel_bandwidth": cfg["kernel_bandwidth"], **meta["targets"]}, t)
+        m.meta = meta
+        return m
 
     @classmethod
     def load(cls, directory: str | Path) -> DeepILST:
@@ -388,28 +309,7 @@ class DeepILST:
             raise ModelError(f"{d / META}: not valid JSON ({exc})") from None
         if meta.get("format") != "deepilst-model":
             raise ModelError(f"{d / META}: not a deepilst model description")
-        cfg = ({**_LEGACY, **meta["config"]} if meta["kind"] == "ensemble" else meta["config"])
-        m = cls(meta["kind"], cfg, meta["seed"])
-        t = load_file(str(d / WEIGHTS))
-        m.weights_ = {k: v for k, v in t.items() if k[0] in "Wb" and k[1:].isdigit()}
-        m.pca_mean_, m.pca_comp_ = t["pca_mean"], t["pca_components"]
-        m.features_ = features_from_state(
-            {**meta["features"], **{k: t["features." + k] for k in _FEATURE_TENSORS
-                                    if "features." + k in t}})
-        dom = meta["domain"]
-        m.box_, m.hull_ = dom["box"], np.array(dom["reduced_hull_logT_rho"])
-        m.shape_threshold_ = float(dom["shape_threshold"])
-        if "nn_reference" in t:
-            m.nn_ref_, m.nn_threshold_ = t["nn_reference"], float(dom["neighbour_threshold"])
-        if m.kind == "paper":
-            m.resid_std_ = np.array(meta["resid_std"])
-            m.train_loss_ = meta.get("train_loss", math.nan)
-        else:
-            m.ymean_ = np.array(meta["targets"]["mean"])
-            m.ystd_ = np.array(meta["targets"]["std"])
-            m.vmean_ = np.array(meta["targets"].get("basis_mean", m.ymean_))
-            m.vstd_ = np.array(meta["targets"].get("basis_std", m.ystd_))
-            m.cal_scale_ = float(meta["targets"]["calibration_scale"])
-            m.cal_center_, m.cal_resid_ = t["cal_center"], t["cal_resid"]
-        m.meta = meta
-        return m
+        try:
+            return cls.from_state(meta, load_file(str(d / WEIGHTS)))
+        except KeyError as exc:
+            raise ModelError(f"{d}: incomplete model description (missing {exc})") from None

@@ -1,4 +1,8 @@
-"""Evaluation: MAPE (paper definition), calibration, regions of (T*, rho*), parity plots."""
+"""Evaluation: MAPE (paper definition), calibration, regions of (T*, rho*), parity plots.
+
+:func:`evaluate_files` is the whole ``deepilst evaluate`` command less its printing: which
+dataset is the model's own training file (split by the saved split), metrics per set, the
+paper's parity band and the text lines (:func:`format_metrics`)."""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def set_metrics(pred: dict, data) -> dict:
     out: dict = {"n": int(len(data)), "n_fluid": int(fl.sum())}
     for k in ("C12", "C6"):
         true = getattr(data, k)
-        inside = (true >= pred[k + "_lo"]) & (true <= pred[k + "_hi"])
+        inside = (true >= pred[k + "_95"][:, 0]) & (true <= pred[k + "_95"][:, 1])
         out[k] = {"mape": mape(pred[k], true),
                   "mape_fluid": mape(pred[k][fl], true[fl]) if fl.any() else None,
                   "coverage95": float(np.mean(inside)),
@@ -64,7 +68,8 @@ def evaluate(model, sets: dict[str, object]) -> dict:
 
 
 def split_sets(model, data) -> dict:
-    """The train / validation / internal-test parts of ``data`` by the model's saved split."""
+    """The train / validation / internal-test parts of ``data`` by the model's saved split
+    (keys "train", "val", "test")."""
     sp = model.meta.get("split", {})
     out = {}
     for name in ("train", "val", "test"):
@@ -72,6 +77,77 @@ def split_sets(model, data) -> dict:
         idx = np.flatnonzero([g in groups for g in data.group])
         out[name] = data.take(idx)
     return out
+
+
+def own_datasets(model) -> set[str]:
+    """sha256 of the datasets ``model`` was trained on (from its metadata)."""
+    return {d["sha256"] for d in model.meta.get("datasets", [])}
+
+
+def set_name(path: str | Path) -> str:
+    """The name a dataset file is reported under: its stem without the ``v1_`` prefix."""
+    return Path(path).stem.removeprefix("v1_")
+
+
+def named_sets(model, paths: list[str | Path]) -> dict:
+    """Named :class:`~deepilst.model.data.Arrays` sets of the datasets ``paths``: the model's
+    own training file (recognised by its sha256) as "train", "val" and "holdout" by the saved
+    split, every other file under :func:`set_name`."""
+    from deepilst.model.data import load_arrays
+
+    own = own_datasets(model)
+    sets: dict = {}
+    for p in paths:
+        a = load_arrays(p)
+        if a.hashes[0] in own:
+            sets.update({("holdout" if k == "test" else k): v
+                         for k, v in split_sets(model, a).items()})
+        else:
+            sets[set_name(p)] = a
+    return sets
+
+
+def evaluate_files(model, paths: list[str | Path]) -> tuple[dict, dict, dict]:
+    """Evaluate ``model`` on dataset files (see :func:`named_sets`).
+
+    Returns
+    -------
+    (metrics ``{name: set_metrics}``, sets ``{name: Arrays}``, predictions ``{name: dict}``);
+    sets with no samples are left out of metrics and predictions.
+    """
+    sets = named_sets(model, paths)
+    res = evaluate(model, sets)
+    preds = res.pop("_pred")
+    return res, sets, preds
+
+
+def parity_band(pred: dict, data) -> float:
+    """The paper's parity band 4 sqrt(training loss), in Table 1 min-max units: the loss the
+    mean squared error of C12 and C6 of ``pred`` on ``data`` (the training samples), each
+    scaled by the width of its Table 1 range."""
+    se = [((pred[k] - getattr(data, k)) / (TABLE1[k][1] - TABLE1[k][0])) ** 2
+          for k in ("C12", "C6")]
+    return 4 * float(np.sqrt(np.mean(se)))
+
+
+def format_metrics(metrics: dict) -> list[str]:
+    """One text line per set: MAPE (all, fluid), 95 % coverage, fraction in domain."""
+    nan = float("nan")
+    lines = []
+    for name, r in metrics.items():
+        c12, c6 = r["C12"], r["C6"]
+        f12 = nan if c12["mape_fluid"] is None else c12["mape_fluid"]
+        f6 = nan if c6["mape_fluid"] is None else c6["mape_fluid"]
+        lines.append(f"{name:9s} n={r['n']:5d}  MAPE C12 {c12['mape']:6.2f} %  C6 {c6['mape']:6.2f} %"
+                     f"  | fluid C12 {f12:6.2f} %  C6 {f6:6.2f} %  | 95 % cover C12 "
+                     f"{c12['coverage95']:.2f} C6 {c6['coverage95']:.2f}"
+                     f"  | in domain {r['in_domain_fraction']:.2f}")
+    return lines
+
+
+def evaluation_json(model_name: str, model, metrics: dict) -> dict:
+    """The content of ``evaluation.json``: {"model", "kind", "sets": {name: metrics}}."""
+    return {"model": str(model_name), "kind": model.kind, "sets": metrics}
 
 
 def parity_plot(path: str | Path, sets: dict, preds: dict, band: float | None = None,

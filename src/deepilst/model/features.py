@@ -13,6 +13,10 @@ arrays), so a saved model carries its scalers.
   ``r_min`` nm is set to 0 (the core) and beyond the input range to 1 (flagged by coverage).
   With ``pca`` = k the network reads the features through their k leading principal
   directions (:meth:`ReducedFeatures.network_input`); domain checks use all of them.
+
+Both read g on an r grid ``r`` [nm]: a model passes its own (``DeepILST.r_grid``, from
+``model.json`` ``r_grid_nm``); the default is :func:`deepilst.rdf.model_grid`. The grid is not
+part of ``to_state``: the model stores it once and hands it to :func:`features_from_state`.
 """
 
 from __future__ import annotations
@@ -37,14 +41,15 @@ def _clean(g: np.ndarray, r: np.ndarray, r_min: float = R_MIN) -> np.ndarray:
 
 
 class PaperFeatures:
-    """Eq. 3 of the paper with p = 3. Inputs: g (n, 301) on the model grid, T [K], rho [nm^-3]."""
+    """Eq. 3 of the paper with p = 3. Inputs: g (n, len(r)) on the grid ``r`` [nm] (default
+    the model grid, 301 points), T [K], rho [nm^-3]."""
 
     kind = "paper"
 
-    def __init__(self, p: int = 3, r_min: float = R_MIN) -> None:
+    def __init__(self, p: int = 3, r_min: float = R_MIN, r: np.ndarray | None = None) -> None:
         self.p = int(p)
         self.r_min = float(r_min)
-        self.r = model_grid()
+        self.r = model_grid() if r is None else np.asarray(r, dtype=float)
         self.mask = self.r >= self.r_min - 1e-9
 
     def fit(self, g: np.ndarray, temperature: np.ndarray, density: np.ndarray) -> PaperFeatures:
@@ -68,26 +73,32 @@ class PaperFeatures:
     def network_input(self, X: np.ndarray) -> np.ndarray:
         return X
 
+    def coverage(self, density) -> np.ndarray:
+        """1 for every density: the paper's features read g on the r grid as it is."""
+        return np.ones(len(np.atleast_1d(density)))
+
     def to_state(self) -> dict:
         return {"kind": self.kind, "p": self.p, "r_min": self.r_min, "gmax": self.gmax_,
                 "smin": self.smin_.tolist(), "smax": self.smax_.tolist()}
 
     @classmethod
-    def from_state(cls, d: dict) -> PaperFeatures:
-        f = cls(d["p"], d["r_min"])
+    def from_state(cls, d: dict, r: np.ndarray | None = None) -> PaperFeatures:
+        f = cls(d["p"], d["r_min"], r)
         f.gmax_ = float(d["gmax"])
         f.smin_, f.smax_ = np.array(d["smin"]), np.array(d["smax"])
         return f
 
 
 class ReducedFeatures:
-    """g on x = r rho^(1/3) in [x_min, x_max] (``n_x`` points), z-scored per point."""
+    """g on x = r rho^(1/3) in [x_min, x_max] (``n_x`` points), z-scored per point; g read on
+    the grid ``r`` [nm] (default the model grid)."""
 
     kind = "reduced"
 
     def __init__(self, x_min: float = 0.4, x_max: float = 3.0, n_x: int = 261,
                  r_min: float = R_MIN, std_floor: float = 0.05, quantile: bool = True,
-                 use_g: bool = True, rise: int = 0, pca: int = 0) -> None:
+                 use_g: bool = True, rise: int = 0, pca: int = 0,
+                 r: np.ndarray | None = None) -> None:
         self.quantile = bool(quantile)
         self.pca = int(pca)
         self.rise = int(rise)
@@ -95,11 +106,11 @@ class ReducedFeatures:
         self.x_min, self.x_max, self.n_x = float(x_min), float(x_max), int(n_x)
         self.r_min = float(r_min)
         self.std_floor = float(std_floor)
-        self.r = model_grid()
+        self.r = model_grid() if r is None else np.asarray(r, dtype=float)
         self.x = np.linspace(self.x_min, self.x_max, self.n_x)
 
     def coverage(self, density) -> np.ndarray:
-        """Fraction of the x grid that the model grid (r up to 1.5 nm) reaches at each density."""
+        """Fraction of the x grid that the r grid (up to r[-1] nm) reaches at each density."""
         rho = np.atleast_1d(np.asarray(density, float))
         return np.mean(self.x[None, :] / rho[:, None] ** (1.0 / 3.0) <= self.r[-1] + 1e-9, axis=1)
 
@@ -193,14 +204,16 @@ class ReducedFeatures:
                    if self.pca else {})}
 
     @classmethod
-    def from_state(cls, d: dict) -> ReducedFeatures:
+    def from_state(cls, d: dict, r: np.ndarray | None = None) -> ReducedFeatures:
         f = cls(d["x_min"], d["x_max"], d["n_x"], d["r_min"], d["std_floor"],
-                d.get("quantile", False), d.get("use_g", True), d.get("rise", 0), d.get("pca", 0))
+                d.get("quantile", False), d.get("use_g", True), d.get("rise", 0), d.get("pca", 0),
+                r)
         f.mean_, f.std_ = np.array(d["mean"]), np.array(d["std"])
         if f.pca:
             f.comp_, f.comp_scale_ = np.array(d["pca_components"]), float(d["pca_scale"])
         return f
 
 
-def features_from_state(d: dict):
-    return {"paper": PaperFeatures, "reduced": ReducedFeatures}[d["kind"]].from_state(d)
+def features_from_state(d: dict, r: np.ndarray | None = None) -> PaperFeatures | ReducedFeatures:
+    """Features from their ``to_state`` dict, reading g on the grid ``r`` [nm] (the model's)."""
+    return {"paper": PaperFeatures, "reduced": ReducedFeatures}[d["kind"]].from_state(d, r)
