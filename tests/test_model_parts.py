@@ -20,7 +20,7 @@ from deepilst.units import RC_SIGMA, cutoff_text
 ROOT = Path(__file__).resolve().parents[1]
 ARGON = ROOT / "data" / "v1_argon.h5"
 TEST = ROOT / "data" / "v1_test.h5"
-MODELS = ROOT / "models"
+MODELS = ROOT / "src" / "deepilst" / "shipped_models"
 
 
 @pytest.fixture(scope="module")

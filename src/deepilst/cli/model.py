@@ -56,7 +56,13 @@ def _train(a: argparse.Namespace) -> int:
 
 def _evaluate(a: argparse.Namespace) -> int:
     from deepilst.fileio import write_text_atomic
-    from deepilst.model.evaluate import evaluate_files, format_metrics, parity_band, parity_plot
+    from deepilst.model.evaluate import (
+        evaluate_files,
+        evaluation_json,
+        format_metrics,
+        parity_band,
+        parity_plot,
+    )
     from deepilst.predict import load_model
 
     m = load_model(a.model)
@@ -68,7 +74,7 @@ def _evaluate(a: argparse.Namespace) -> int:
         parity_plot(a.plot, sets, preds, band, title=f"{m.kind} model")
         print(a.plot)
     if a.json_out:
-        write_text_atomic(a.json_out, json.dumps({"model": str(a.model), "kind": m.kind, "sets": res},
+        write_text_atomic(a.json_out, json.dumps(evaluation_json(a.model, m, res),
                                                  indent=1))
         print(a.json_out)
     return 0
