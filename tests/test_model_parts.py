@@ -274,3 +274,17 @@ def test_regression_shipped_evaluation_json_reproduced(name):
         for key in ("mape_C12", "mape_C6"):
             assert a[key] == pytest.approx(b[key], rel=1e-9)
     assert new["in_domain_fraction"] == stored["in_domain_fraction"]
+
+
+def test_principal_directions_have_a_data_fixed_sign():
+    """The feature projection does not depend on the sign LAPACK happens to return."""
+    import numpy as np
+
+    from deepilst.model.features import orient_components
+
+    rng = np.random.default_rng(3)
+    vt = np.linalg.qr(rng.normal(size=(20, 5)))[0].T
+    a = orient_components(vt)
+    b = orient_components(vt * np.array([1, -1, 1, -1, -1])[:, None])
+    assert np.array_equal(a, b)
+    assert np.all(a[np.arange(5), np.argmax(np.abs(a), axis=1)] > 0)

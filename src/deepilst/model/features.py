@@ -40,6 +40,16 @@ def _clean(g: np.ndarray, r: np.ndarray, r_min: float = R_MIN) -> np.ndarray:
     return np.nan_to_num(g, nan=0.0)
 
 
+def orient_components(vt: np.ndarray) -> np.ndarray:
+    """Principal directions (rows) with a sign fixed by the data, not by LAPACK: each row's
+    entry of largest magnitude made positive. An SVD's signs depend on the LAPACK build and
+    thread count; without this, the same training data on another machine flipped one of the
+    32 input directions and the retrained network differed."""
+    vt = np.array(vt, dtype=float)
+    k = np.argmax(np.abs(vt), axis=1)
+    return vt * np.sign(vt[np.arange(len(vt)), k])[:, None]
+
+
 class PaperFeatures:
     """Eq. 3 of the paper with p = 3. Inputs: g (n, len(r)) on the grid ``r`` [nm] (default
     the model grid, 301 points), T [K], rho [nm^-3]."""
@@ -176,7 +186,7 @@ class ReducedFeatures:
         if self.pca:
             Z = (z - self.mean_) / self.std_
             _, _, vt = np.linalg.svd(Z - Z.mean(axis=0), full_matrices=False)
-            self.comp_ = vt[: self.pca]
+            self.comp_ = orient_components(vt[: self.pca])
             self.comp_scale_ = float(np.std(Z @ self.comp_[0]))
         return self
 
