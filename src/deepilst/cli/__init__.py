@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deepilst.cli._common import run_handler
+from deepilst.cli._common import Parser, run_handler
 from deepilst.cli.data import add_dataset_commands
 from deepilst.cli.md import add_md_commands
 from deepilst.cli.model import add_model_commands
@@ -29,7 +29,7 @@ def _version(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``deepilst`` parser with every sub-command."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="deepilst",
         description="deepilst: Lennard-Jones parameters from g(r), and the MD data behind it.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0 if argv is None and len(sys.argv) > 1 else 2
+    if getattr(args, "handler", None) is None:  # no command: the overview, as an error
+        parser.print_help(sys.stderr)
+        return 2
     return run_handler(args.handler, args)
