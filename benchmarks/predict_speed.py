@@ -30,8 +30,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
+    t0 = time.perf_counter()
     ex = str(ROOT / "examples" / "argon_330K_16.5nm3.xvg")
-    cli = [sys.executable, "-m", "deepilst.cli", "predict", ex, "-T", "330", "-d", "16.5"]
+    script = Path(sys.executable).parent / "deepilst"  # the console script a user runs
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "deepilst.cli"]
+    cli = [*entry, "predict", ex, "-T", "330", "-d", "16.5"]
     bare = [sys.executable, "-c", "import numpy"]
     res = {"predict_s": [], "python_numpy_s": []}
     for _ in range(args.repeats):  # interleaved, so both see the same machine load
@@ -53,8 +56,21 @@ def main() -> None:
         res[f"batch_{name}_with_thermo_rdf_per_s"] = 100 / (time.perf_counter() - t)
     res["predict_best_s"] = min(res["predict_s"])
     res["ratio_predict_to_bare_python"] = min(res["predict_s"]) / min(res["python_numpy_s"])
-    out = ROOT / "benchmarks" / "results" / "predict_speed.json"
-    out.write_text(json.dumps(res, indent=1))
+    import os
+    import platform
+
+    import deepilst
+
+    res["provenance"] = {
+        "command": "python benchmarks/predict_speed.py " + " ".join(sys.argv[1:]),
+        "predict_command": "deepilst predict examples/argon_330K_16.5nm3.xvg -T 330 -d 16.5",
+        "deepilst": deepilst.__version__, "python": platform.python_version(),
+        "numpy": np.__version__, "cores": os.cpu_count(), "repeats": args.repeats,
+        "wall_s": time.perf_counter() - t0,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    from deepilst.fileio import write_json_atomic
+
+    write_json_atomic(ROOT / "benchmarks" / "results" / "predict_speed.json", res, indent=1)
     print(json.dumps(res, indent=1))
 
 
