@@ -58,17 +58,8 @@ def migrate(path_in: str | Path, path_out: str | Path,
     their dtype, compression and attributes; ``sims/replicas`` is added where missing (ones);
     ``attrs["dataset_id"]`` is the sha256 of ``path_in``, the id models saved for it; the
     provenance is made portable and records the migration. Every value read by
-    :func:`deepilst.model.data.load_arrays` is unchanged.
-
-    Returns
-    -------
-    dict
-        :func:`info` of the written file.
-
-    Raises
-    ------
-    DatasetError
-        ``path_in`` is not a schema-1 dataset.
+    :func:`deepilst.model.data.load_arrays` is unchanged. Returns the :func:`info` of the
+    written file; raises :class:`DatasetError` if ``path_in`` is not a schema-1 dataset.
     """
     import h5py
 
