@@ -55,7 +55,7 @@ def plot_rdf(path: str | Path, r: np.ndarray, g: np.ndarray, g_err: np.ndarray |
     return ax
 
 
-def plot_phase_map(path: str | Path, t_star, rho_star, labels, title: str = ""):
+def plot_phase_map(path: str | Path, t_reduced, rho_reduced, labels, title: str = ""):
     """Scatter of simulated states in (rho*, T*) coloured by phase label."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -64,7 +64,7 @@ def plot_phase_map(path: str | Path, t_star, rho_star, labels, title: str = ""):
     for lab, c in colors.items():
         m = labels == lab
         if m.any():
-            ax.scatter(np.asarray(rho_star)[m], np.asarray(t_star)[m], s=8, c=c,
+            ax.scatter(np.asarray(rho_reduced)[m], np.asarray(t_reduced)[m], s=8, c=c,
                        label=f"{lab} ({m.sum()})")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\rho^*$")

@@ -68,14 +68,14 @@ def transfer_design(n: int, seed: int = 0) -> list[StatePoint]:
     return out
 
 
-def physical_candidates(t_star: float, rho_star: float, k: int, rng: np.random.Generator,
+def physical_candidates(t_reduced: float, rho_reduced: float, k: int, rng: np.random.Generator,
                         tries: int = 4096) -> np.ndarray:
     """Up to ``k`` physical states (rows T, rho, C12, C6) inside Table 1 with the given reduced
     state, drawn uniformly in (T, rho) and kept when C12 and C6 fall inside their ranges."""
     t = rng.uniform(*TABLE1["T"], size=tries)
     rho = rng.uniform(*TABLE1["rho"], size=tries)
-    eps = KB * t / t_star
-    sigma = (rho_star / rho) ** (1.0 / 3.0)
+    eps = KB * t / t_reduced
+    sigma = (rho_reduced / rho) ** (1.0 / 3.0)
     c12 = 4 * eps * sigma**12
     c6 = 4 * eps * sigma**6
     ok = in_table1(t, rho, c12, c6)

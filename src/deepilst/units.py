@@ -102,11 +102,11 @@ def reduced_state(temperature, density, c12, c6):
 
 
 def physical_state(
-    t_star: float, rho_star: float, sigma: float, epsilon: float
+    t_reduced: float, rho_reduced: float, sigma: float, epsilon: float
 ) -> tuple[float, float]:
     """Inverse of :func:`reduced_state`: (T [K], rho [nm^-3]) for given sigma [nm], eps [kJ/mol]."""
-    t_star = check_positive("T*", t_star)
-    rho_star = check_positive("rho*", rho_star)
+    t_reduced = check_positive("T_reduced", t_reduced)
+    rho_reduced = check_positive("rho_reduced", rho_reduced)
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
-    return t_star * epsilon / KB, rho_star / sigma**3
+    return t_reduced * epsilon / KB, rho_reduced / sigma**3

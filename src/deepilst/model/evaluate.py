@@ -45,8 +45,8 @@ def set_metrics(pred: dict, data) -> dict:
         for c, d in zip(RHO_STAR_BINS[:-1], RHO_STAR_BINS[1:]):
             m = (ts >= a) & (ts < b) & (rs >= c) & (rs < d)
             if m.sum() >= 3:
-                regions.append({"T_star": [a, b if np.isfinite(b) else None],
-                                "rho_star": [c, d if np.isfinite(d) else None], "n": int(m.sum()),
+                regions.append({"T_reduced": [a, b if np.isfinite(b) else None],
+                                "rho_reduced": [c, d if np.isfinite(d) else None], "n": int(m.sum()),
                                 "mape_C12": mape(pred["C12"][m], data.C12[m]),
                                 "mape_C6": mape(pred["C6"][m], data.C6[m])})
     out["regions"] = regions
