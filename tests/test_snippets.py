@@ -46,7 +46,8 @@ def test_gromacs_snippet_passes_grompp_without_warnings(tmp_path):
     for key, want in (("rvdw", rc), ("rcoulomb", rc)):
         got = float(next(ln.split("=")[1] for ln in dump.splitlines() if ln.strip().startswith(key + " ")))
         assert got == pytest.approx(want, rel=1e-5)
-    assert "vdw-modifier                   = None" in dump and "DispCorr                       = EnerPres" in dump
+    flat = " ".join(dump.split())
+    assert "vdw-modifier = None" in flat and "DispCorr = EnerPres" in flat
     c6 = float(next(ln.split("c6=")[1].split(",")[0] for ln in dump.splitlines() if "c6=" in ln))
     assert c6 == pytest.approx(C6, rel=1e-6)
 
@@ -117,7 +118,7 @@ def test_name_element_and_mass_are_honoured():
     s = snippets(C12, C6, name="CH4", mass=16.043, element="C")
     assert _line(s["gromacs"], "CH4")[2] == "16.04300"
     atom = s["gromacs"].split("[ atoms ]")[1].splitlines()[2].split()
-    assert atom[1:5] == ["CH4"] * 4 and float(atom[7]) == 16.043
+    assert [atom[i] for i in (1, 3, 4)] == ["CH4"] * 3 and float(atom[7]) == 16.043
     for lmp in ("lammps_real", "lammps_metal"):
         assert _line(s[lmp], "mass") == ["mass", "1", "16.04300"]
     assert '<Type name="CH4" class="CH4" element="C" mass="16.04300"/>' in s["openmm"]
