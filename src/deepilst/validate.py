@@ -11,8 +11,9 @@ at most :func:`chi2_limit`, the one-sided 1 % limit of that mean for n independe
 z_i follow Student's t with (n_blocks - 1) degrees of freedom (the MD errors come from n_blocks
 blocks): ``m + 2.326 sqrt(v / n)`` with m = nu/(nu - 2), v = 2 nu^2 (nu - 1)/((nu - 2)^2 (nu - 4));
 1.63 for 10 blocks and 240 points. Calibrated on argon (data/v1_argon.h5, 500 particles, 10 + 60
-ps, GROMACS): true parameters 1.04-1.39 (9 runs, 3 states), 30 %-wrong C12 or C6 3.98-24.8
-(12 runs), 10 %-wrong 1.64-3.25.
+ps, GROMACS): true parameters 1.03-1.67 (36 runs, 9 states; one FAIL at 1.65-1.67, as a 1 %
+level allows; neighbouring bins are uncorrelated, |r| < 0.1), 30 %-wrong C12 or C6 3.98-24.8
+(12 runs, also with OpenMM), 10 %-wrong 1.64-3.25 (12 runs, all FAIL).
 """
 
 from __future__ import annotations
