@@ -1,6 +1,7 @@
 """Manifest prediction: per-file T and rho, and one bad row does not stop the others."""
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_malformed_rows_do_not_stop_the_rest(tmp_path):
     assert len(res) == 5 and [("error" in d) for d in res] == [True] * 4 + [False]
     assert "temperature" in res[0]["error"] and "no file" in res[1]["error"]
     assert "covers" in res[2]["error"] and "density" in res[3]["error"]
+    assert res[0]["T"] is None and res[3]["rho"] is None
+    json.dumps(res, allow_nan=False)  # error rows are valid JSON
 
 
 @pytest.mark.parametrize("text", ["", "file,T\na.xvg,330\n", "# only a comment\n"])

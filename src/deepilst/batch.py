@@ -64,11 +64,11 @@ def read_manifest(csv_path: str | Path) -> list[dict]:
     return rows
 
 
-def _number(text: str) -> float:
+def _number(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        return math.nan
+        return None
 
 
 def predict_manifest(csv_path: str | Path, model=None, column: int = 1) -> list[dict]:
@@ -85,7 +85,7 @@ def predict_manifest(csv_path: str | Path, model=None, column: int = 1) -> list[
     list of dict
         For a good row the :func:`deepilst.predict.predict_file` result (``file`` as written in
         the manifest); for a bad row or file ``{"file", "T", "rho", "line", "error"}`` with the
-        reason in one line (``T``, ``rho`` NaN when not numbers).
+        reason in one line (``T``, ``rho`` None when not numbers), so the list is valid JSON.
 
     Raises
     ------
