@@ -29,6 +29,7 @@ def test_right_parameters_reproduce_the_rdf(argon_345):
     bad = validate_params(r, g, 345.0, 13.7, 2.0 * 9.70e-6, 6.22e-3, protocol=PROTO, seed=3)
     assert good["eps_rdf"] < 0.02
     assert bad["eps_rdf"] > 2 * good["eps_rdf"]
+    assert good["verdict"] == "PASS" and bad["verdict"] == "FAIL"
     # pressure implied by the input g(r) and by the run agree for the right parameters
     assert good["P_from_input_rdf"] == pytest.approx(good["P"], rel=0.03)
 
@@ -55,6 +56,7 @@ def test_validate_file_predicts_when_no_parameters_are_given(argon_345):
     assert res["parameters"] == "predicted" and isinstance(res["warnings"], list)
     assert abs(res["C12"] - 9.70e-6) / 9.70e-6 < 0.05 and res["eps_rdf"] < 0.03
     assert "eps_rdf" in format_text(res) and res["units"]["eps_rdf"] == "fraction"
+    assert res["verdict"] in ("PASS", "FAIL") and "verdict:" in format_text(res)
 
 
 @pytest.mark.parametrize("text", ["9.7e-6", "a,b", "9.7e-6,-1", "1,2,3"])
@@ -64,3 +66,67 @@ def test_parse_params_rejects(text):
 
     with pytest.raises(ParameterError, match="C12|C6|params"):
         parse_params(text)
+
+
+@pytest.mark.parametrize("factors", [(1.3, 1.0), (1.0, 0.7)])
+def test_verdict_tells_30_percent_wrong_parameters_from_the_right_ones(argon_345, factors):
+    """eps_rdf alone cannot (0.75 % right, 0.9-1.1 % wrong); the chi-square verdict can."""
+    from deepilst.validate import format_text, validate_file
+
+    good = validate_file(argon_345, 345.0, 13.7, params=(9.70e-6, 6.22e-3), protocol=PROTO, seed=5)
+    bad = validate_file(argon_345, 345.0, 13.7, params=(factors[0] * 9.70e-6, factors[1] * 6.22e-3),
+                        protocol=PROTO, seed=5)
+    assert good["input_error"] == "file" and good["n_points"] > 200
+    assert good["verdict"] == "PASS" and good["chi2_per_point"] < 1.6 and good["frac_within_3se"] > 0.97
+    assert bad["verdict"] == "FAIL" and bad["chi2_per_point"] > 3.0
+    text = format_text(bad)
+    assert "verdict: FAIL" in text and f"eps_rdf = {bad['eps_rdf']:.4f} (" in text
+    assert text.count("%") == 2  # eps_rdf and the fraction within 3 SE, each once
+
+
+def test_verdict_with_errors_estimated_from_the_input_scatter(argon_345):
+    from deepilst.validate import validate_file
+
+    good = validate_file(argon_345, 345.0, 13.7, params=(9.70e-6, 6.22e-3), protocol=PROTO, seed=6,
+                         err_column=None)
+    assert good["input_error"] == "scatter" and good["verdict"] == "PASS"
+
+
+def test_scatter_estimate_matches_the_block_errors(argon_345):
+    import numpy as np
+
+    from deepilst.validate import input_error_from_scatter
+
+    r, g = load_rdf(argon_345)
+    _, err = load_rdf(argon_345, 2)
+    est = input_error_from_scatter(g)
+    m = (r >= 0.3) & (g > 0.05)
+    assert 0.8 < np.median(est[m] / err[m]) < 1.25
+    rng = np.random.default_rng(0)
+    smooth = 1 + 0.5 * np.exp(-((r - 0.4) / 0.05) ** 2)
+    assert np.median(input_error_from_scatter(smooth + rng.normal(0, 0.01, r.size))) == \
+        pytest.approx(0.01, rel=0.15)
+
+
+def test_rdf_agreement_rule_on_synthetic_data():
+    """Fast check of the rule: noise at the stated level passes, a shifted peak fails."""
+    import numpy as np
+
+    from deepilst.validate import chi2_limit, rdf_agreement
+
+    r = np.linspace(0, 1.5, 301)
+    g = np.where(r > 0.3, 1 + 0.8 * np.exp(-((r - 0.38) / 0.04) ** 2), 0.0)
+    rng = np.random.default_rng(1)
+    se = np.full_like(r, 0.01)
+    noisy = g + rng.normal(0, 0.01 * np.sqrt(2), r.size) * (r > 0.3)
+    ok = rdf_agreement(r, noisy, se, g, se)
+    assert ok["verdict"] == "PASS" and 0.8 < ok["chi2_per_point"] < 1.3
+    shifted = np.where(r > 0.31, 1 + 0.8 * np.exp(-((r - 0.39) / 0.04) ** 2), 0.0)
+    bad = rdf_agreement(r, shifted, se, g, se)
+    assert bad["verdict"] == "FAIL" and bad["frac_within_3se"] < 0.95
+    # half-box NaNs of a small MD box and zero-variance core points are left out
+    gm = noisy.copy()
+    gm[r > 1.4] = np.nan
+    assert rdf_agreement(r, gm, se, g, se)["n_points"] == ok["n_points"] - int((r > 1.4).sum())
+    assert chi2_limit(240, 10) == pytest.approx(1.63, abs=0.01)
+    assert chi2_limit(240, 10**6) == pytest.approx(1 + 2.326 * np.sqrt(2 / 240), rel=1e-3)

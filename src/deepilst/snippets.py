@@ -1,0 +1,166 @@
+"""Ready-to-paste force-field snippets for one Lennard-Jones bead, in deepilst's cutoff convention.
+
+The convention the models are trained with: forces and energies truncated at
+r_c = ``rc_sigma`` sigma (no shift, no switch), analytic long-range corrections for energy and
+pressure. Each snippet carries it:
+
+* GROMACS: a topology (``[ defaults ]`` with comb-rule 1, ``[ atomtypes ]`` with C6/C12, a
+  one-atom ``[ moleculetype ]``) and the mdp lines ``cutoff-scheme = Verlet``, ``vdwtype =
+  cut-off``, ``vdw-modifier = None``, ``rvdw = rcoulomb = r_c``, ``coulombtype = cut-off``,
+  ``DispCorr = EnerPres``. Tested with ``gmx grompp`` (no warnings).
+* LAMMPS (``units real``: kcal/mol and Angstrom; ``units metal``: eV and Angstrom)::
+
+      pair_style lj/cut <r_c in Angstrom>
+      pair_modify shift no tail yes      # truncated, tail corrections for energy and pressure
+      pair_coeff 1 1 <epsilon> <sigma in Angstrom>
+      mass 1 <mass in g/mol>
+
+* OpenMM: a ForceField XML file (``<AtomTypes>``, a one-atom ``<Residues>`` template,
+  ``<NonbondedForce>`` with sigma [nm] and epsilon [kJ/mol]); create the system with
+  ``nonbondedMethod=CutoffPeriodic, nonbondedCutoff=r_c, useDispersionCorrection=True``
+  (OpenMM's plain cutoff for a periodic system is a truncation without switching). Tested with
+  ``ForceField.createSystem``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deepilst.errors import ParameterError
+from deepilst.units import KJ_MOL_PER_EV, KJ_PER_KCAL, RC_SIGMA, check_positive, sigma_epsilon
+
+#: Allowed bead names: a letter, then letters, digits, ``_``, ``+`` or ``-`` (at most 16 in all),
+#: so that one name is a valid GROMACS atom/molecule name, LAMMPS comment and XML attribute.
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,15}")
+#: An element symbol as OpenMM spells it (``Ar``, ``C``, ``Xe``).
+ELEMENT_PATTERN = re.compile(r"[A-Z][a-z]{0,2}")
+
+__all__ = ["snippets", "gromacs_topology", "gromacs_mdp", "lammps", "openmm_xml"]
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        raise ParameterError(f"name must be 1-16 characters, a letter first, then letters, digits, "
+                             f"'_', '+' or '-' (no spaces), got {name!r}")
+    return name
+
+
+def _check_element(element: str | None) -> str | None:
+    if element is None:
+        return None
+    if not isinstance(element, str) or ELEMENT_PATTERN.fullmatch(element) is None:
+        raise ParameterError(f"element must be a chemical symbol such as 'Ar' or None, got {element!r}")
+    return element
+
+
+def gromacs_topology(c12: float, c6: float, name: str = "LJ", mass: float = 39.948) -> str:
+    """GROMACS topology of one LJ bead type and a one-atom molecule of it.
+
+    Parameters
+    ----------
+    c12, c6 : kJ mol^-1 nm^12 and kJ mol^-1 nm^6 (comb-rule 1 takes them as they are)
+    name : atom type, atom and molecule name
+    mass : amu
+
+    Append ``[ system ]`` and ``[ molecules ]`` (``name N``) to make a complete ``topol.top``.
+    """
+    return ("[ defaults ]\n; nbfunc comb-rule gen-pairs fudgeLJ fudgeQQ\n"
+            "  1      1         no        1.0     1.0\n\n"
+            "[ atomtypes ]\n; name  at.num  mass      charge  ptype  c6            c12\n"
+            f"  {name:<5} 0       {mass:<9.5f} 0.000   A      {c6:.8e}  {c12:.8e}\n\n"
+            "[ moleculetype ]\n; name  nrexcl\n"
+            f"  {name}  1\n\n"
+            "[ atoms ]\n; nr type resnr residue atom cgnr charge mass\n"
+            f"  1  {name}  1  {name}  {name}  1  0.000  {mass:.5f}\n")
+
+
+def gromacs_mdp(rc: float, rc_sigma: float = RC_SIGMA) -> str:
+    """The non-bonded mdp lines of the cutoff convention; ``rc`` [nm] = ``rc_sigma`` sigma."""
+    return (f"; deepilst convention: LJ truncated at rc = {rc_sigma:g} sigma (no shift), "
+            "dispersion correction for energy and pressure\n"
+            "cutoff-scheme   = Verlet\n"
+            "vdwtype         = cut-off\n"
+            "vdw-modifier    = None\n"
+            f"rvdw            = {rc:.6f}\n"
+            "coulombtype     = cut-off\n"
+            f"rcoulomb        = {rc:.6f}\n"
+            "DispCorr        = EnerPres\n")
+
+
+def lammps(sigma: float, epsilon: float, rc: float, mass: float, units: str = "real",
+           name: str = "LJ") -> str:
+    """LAMMPS lines for atom type 1 (``units real``: kcal/mol; ``units metal``: eV; Angstrom).
+
+    ``sigma`` and ``rc`` in nm, ``epsilon`` in kJ/mol, ``mass`` in amu (g/mol in both styles).
+    """
+    if units == "real":
+        e, word = epsilon / KJ_PER_KCAL, "kcal/mol"
+    elif units == "metal":
+        e, word = epsilon / KJ_MOL_PER_EV, "eV"
+    else:
+        raise ParameterError(f"units must be 'real' or 'metal', got {units!r}")
+    return (f"# units {units}: epsilon in {word}, lengths in Angstrom; bead {name}\n"
+            f"pair_style lj/cut {10 * rc:.6f}\n"
+            "pair_modify shift no tail yes\n"
+            f"pair_coeff 1 1 {e:.8g} {10 * sigma:.6f}   # epsilon sigma\n"
+            f"mass 1 {mass:.5f}\n")
+
+
+def openmm_xml(sigma: float, epsilon: float, rc: float, name: str = "LJ", mass: float = 39.948,
+               element: str | None = None) -> str:
+    """OpenMM ForceField XML for one bead: atom type, one-atom residue template, LJ parameters.
+
+    ``sigma`` [nm], ``epsilon`` [kJ/mol], ``rc`` [nm] (used in the createSystem comment),
+    ``mass`` [amu]; ``element`` None leaves the type without an element (OpenMM allows that;
+    topology atoms then need ``element=None`` too).
+    """
+    el = "" if element is None else f' element="{element}"'
+    return ("<ForceField>\n"
+            f"<!-- createSystem(topology, nonbondedMethod=CutoffPeriodic, nonbondedCutoff={rc:.6f}"
+            "*nanometer, useDispersionCorrection=True): truncated at rc, no switching function -->\n"
+            " <AtomTypes>\n"
+            f'  <Type name="{name}" class="{name}"{el} mass="{mass:.5f}"/>\n'
+            " </AtomTypes>\n"
+            " <Residues>\n"
+            f'  <Residue name="{name}">\n'
+            f'   <Atom name="{name}" type="{name}"/>\n'
+            "  </Residue>\n"
+            " </Residues>\n"
+            ' <NonbondedForce coulomb14scale="1.0" lj14scale="1.0">\n'
+            f'  <Atom type="{name}" charge="0.0" sigma="{sigma:.8g}" epsilon="{epsilon:.8g}"/>\n'
+            " </NonbondedForce>\n"
+            "</ForceField>\n")
+
+
+def snippets(c12: float, c6: float, name: str = "LJ", mass: float = 39.948,
+             element: str | None = None, rc_sigma: float = RC_SIGMA) -> dict[str, str]:
+    """Force-field snippets for one LJ bead in the model's cutoff convention.
+
+    Parameters
+    ----------
+    c12, c6 : LJ coefficients, kJ mol^-1 nm^12 and kJ mol^-1 nm^6
+    name : bead (atom type, residue, molecule) name; no spaces (see :data:`NAME_PATTERN`)
+    mass : amu
+    element : chemical symbol for OpenMM, or None for none
+    rc_sigma : cutoff in units of sigma (the model's ``rc_sigma``)
+
+    Returns
+    -------
+    dict with ``gromacs`` (topology), ``gromacs_mdp`` (non-bonded mdp lines), ``lammps_real``,
+    ``lammps_metal`` and ``openmm`` (ForceField XML); see the module docstring.
+
+    Raises
+    ------
+    ParameterError
+        Non-positive or non-finite c12, c6, mass or rc_sigma; a bad name or element.
+    """
+    sig, eps = sigma_epsilon(c12, c6)
+    c12, c6 = float(c12), float(c6)
+    mass = check_positive("mass", mass)
+    rc = check_positive("rc_sigma", rc_sigma) * sig
+    name, element = _check_name(name), _check_element(element)
+    return {"gromacs": gromacs_topology(c12, c6, name, mass),
+            "gromacs_mdp": gromacs_mdp(rc, rc_sigma),
+            "lammps_real": lammps(sig, eps, rc, mass, "real", name),
+            "lammps_metal": lammps(sig, eps, rc, mass, "metal", name),
+            "openmm": openmm_xml(sig, eps, rc, name, mass, element)}
