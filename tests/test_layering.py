@@ -9,13 +9,13 @@ LAYERS = [
     {"errors"},
     {"units", "__init__"},
     {"rdf", "stats", "xvg", "fileio"},
-    {"potentials", "thermo", "phase", "results", "sampling", "plots", "rdfio"},
+    {"potentials", "thermo", "phase", "results", "sampling", "plots", "rdfio", "snippets"},
     {"md"},
     {"runner"},
     {"dataset"},
     {"model"},
     {"predict"},
-    {"validate", "study"},
+    {"validate", "study", "batch"},
     {"cli"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepilst.predict import load_model, predict_arrays, predict_file, snippets
+from deepilst.predict import load_model, predict_arrays, predict_file
 from deepilst.rdf import model_grid
 from deepilst.units import KB, c12_c6
 from deepilst.xvg import write_xvg
@@ -128,20 +128,6 @@ def test_predict_rejects_short_and_bad_files(tmp_path):
     for f, needle in ((short, "covers"), (bad, "non-finite")):
         res = cli("predict", str(f), "-T", "330", "-d", "16.5")
         assert res.returncode != 0 and needle in res.stderr and "Traceback" not in res.stderr
-
-
-def test_snippets_carry_the_parameters():
-    c12, c6 = 9.70e-6, 6.22e-3
-    s = snippets(c12, c6)
-    line = [ln for ln in s["gromacs"].splitlines() if ln.strip().startswith("LJ")][0].split()
-    assert np.isclose(float(line[5]), c6, rtol=1e-6) and np.isclose(float(line[6]), c12, rtol=1e-6)
-    sig, eps = (c12 / c6) ** (1 / 6), c6**2 / (4 * c12)
-    real = [ln for ln in s["lammps_real"].splitlines() if ln.startswith("pair_coeff")][0].split()
-    assert np.isclose(float(real[3]) * 4.184, eps, rtol=1e-4)
-    assert np.isclose(float(real[4]), 10 * sig, rtol=1e-5)
-    metal = [ln for ln in s["lammps_metal"].splitlines() if ln.startswith("pair_coeff")][0].split()
-    assert np.isclose(float(metal[3]) * 96.48533212, eps, rtol=1e-4)
-    assert f'sigma="{sig:.6f}"' in s["openmm"] and f'epsilon="{eps:.6f}"' in s["openmm"]
 
 
 def test_validate_with_predicted_parameters(tmp_path):

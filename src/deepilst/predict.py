@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from deepilst.results import UNITS
-from deepilst.units import KJ_MOL_PER_EV, KJ_PER_KCAL, RC_SIGMA, check_positive, cutoff_text
+from deepilst.units import RC_SIGMA, check_positive, cutoff_text
 
 DEFAULT_MODEL = "ensemble"
 #: Version of the JSON document :func:`describe` returns (2: symbol keys T, rho, P, U; see
@@ -162,38 +162,6 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     d = predict_arrays(model, g[None], temperature, density, thermo=thermo)[0]
     d["file"] = str(path)
     return d
-
-
-# ---- force-field snippets ---------------------------------------------------------------------
-def snippets(c12: float, c6: float, name: str = "LJ", mass: float = 39.948,
-             rc_sigma: float = RC_SIGMA) -> dict[str, str]:
-    """GROMACS ``[ atomtypes ]`` (comb-rule 1), LAMMPS ``pair_coeff`` (real and metal units) and
-    an OpenMM ForceField XML fragment for one LJ bead (C12 [kJ mol^-1 nm^12], C6 [kJ mol^-1
-    nm^6], mass [amu]); the cutoff is ``rc_sigma`` sigma, the convention the model was trained
-    with."""
-    from deepilst.units import sigma_epsilon
-
-    sig, eps = sigma_epsilon(c12, c6)
-    rc = rc_sigma * sig
-    gmx = ("[ defaults ]\n; nbfunc comb-rule gen-pairs fudgeLJ fudgeQQ\n"
-           "  1      1         no        1.0     1.0\n\n"
-           "[ atomtypes ]\n; name  at.num  mass      charge  ptype  c6            c12\n"
-           f"  {name:<5} 0       {mass:<9.4f} 0.000   A      {c6:.6e}  {c12:.6e}\n"
-           f"; mdp: cutoff-scheme = Verlet, vdw-modifier = None, rvdw = {rc:.4f}, "
-           "DispCorr = EnerPres")
-    lmp_real = (f"pair_style lj/cut {10 * rc:.4f}\npair_modify shift no tail yes\n"
-                f"pair_coeff 1 1 {eps / KJ_PER_KCAL:.6f} {10 * sig:.5f}   # real: kcal/mol, Angstrom")
-    lmp_metal = (f"pair_style lj/cut {10 * rc:.4f}\npair_modify shift no tail yes\n"
-                 f"pair_coeff 1 1 {eps / KJ_MOL_PER_EV:.7f} {10 * sig:.5f}   # metal: eV, Angstrom")
-    omm = ("<ForceField>\n <AtomTypes>\n"
-           f'  <Type name="{name}" class="{name}" element="Ar" mass="{mass:.4f}"/>\n'
-           " </AtomTypes>\n"
-           ' <NonbondedForce coulomb14scale="1.0" lj14scale="1.0">\n'
-           f'  <Atom type="{name}" charge="0.0" sigma="{sig:.6f}" epsilon="{eps:.6f}"/>\n'
-           " </NonbondedForce>\n</ForceField>\n"
-           f"<!-- createSystem(nonbondedMethod=CutoffPeriodic, nonbondedCutoff={rc:.4f}*nanometer); "
-           "the dispersion correction is on by default -->")
-    return {"gromacs": gmx, "lammps_real": lmp_real, "lammps_metal": lmp_metal, "openmm": omm}
 
 
 def format_table(d: dict) -> str:
