@@ -140,7 +140,12 @@ def test_range_accepts_what_the_model_reads_and_refuses_less(sample):
     c = check_rdf(r[keep], g[keep], T, 17.0, r_max_read=need)  # ends at 1.17 nm: accepted
     assert c.r_max_read == need and c.r_max_input == pytest.approx(1.17)
     keep = r <= 0.9
-    _refused(r[keep], g[keep], T, 17.0, "reaches 0.9 nm", "up to r = 1.167", r_max_read=need)
+    _refused(r[keep], g[keep], T, 17.0, "covers 0-0.9 nm", "up to r = 1.167", r_max_read=need)
     # starting inside the core is fine; starting where g > 0 is not
     check_rdf(r[r >= 0.27], g[r >= 0.27], T, 17.0, r_max_read=need)
     _refused(r[r >= 0.4], g[r >= 0.4], T, 17.0, "starts at 0.4", r_max_read=need)
+
+
+def test_structureless_input_is_refused():
+    r = np.arange(0, 1.6, 0.01)
+    _refused(r, np.ones_like(r), 330.0, 16.5, "no excluded core", "not the g(r) of a fluid")

@@ -14,7 +14,8 @@ only where passing it is the fix. Checks, in order (the first that fails is repo
 * density: the first peak at x1 = r_peak rho^(1/3) mean spacings outside
   [:data:`X1_MIN`, :data:`X1_MAX`] (calibrated on every committed RDF, with a margin);
 * range: the input must reach the r a model reads at this density (:func:`required_r_max`)
-  and start in the excluded core or below :data:`R_MIN_READ` nm.
+  and start in the excluded core or below :data:`R_MIN_READ` nm;
+* structure: a g(r) has an excluded core and a first peak (a flat or monotone g has neither).
 
 :func:`plausibility_warnings` adds words (no refusal) after a prediction, e.g. an epsilon
 that suggests T was given in Celsius.
@@ -174,13 +175,15 @@ def check_rdf(r, g, temperature: float, density: float, source: str = "input",
         raise InputError(f"{source}: g(r) is not normalised: its tail (r >= {r[x >= 0.6 * x[-1]][0]:.3g}"
                          f" nm) {how} instead of approaching 1{hint}; use gmx rdf -norm rdf "
                          "(the default) or MDAnalysis InterRDF(norm='rdf')")
-    r_peak = float(r[int(np.argmax(g))])
-    if r_peak > R_PEAK_MAX_NM:
-        raise InputError(f"{source}: the first peak of g is at r = {r_peak:.4g} (nm?); no simple fluid "
-                         f"has it beyond {R_PEAK_MAX_NM:g} nm: r looks like Angstrom; divide r by 10 or pass "
-                         "r_unit='A' (--r-unit A)")
+    ip = int(np.argmax(g))
+    r_peak = float(r[ip])
+    peaked = 0 < ip < len(r) - 1 and g[0] < 0.5 * g[ip]
     x1 = r_peak * rho ** (1.0 / 3.0)
-    if not X1_MIN <= x1 <= X1_MAX:
+    if peaked and r_peak > R_PEAK_MAX_NM:
+        raise InputError(f"{source}: the first peak of g is at r = {r_peak:.4g} (nm?); no simple fluid "
+                         f"has it beyond {R_PEAK_MAX_NM:g} nm: r looks like Angstrom; divide r by 10 or "
+                         "pass r_unit='A' (--r-unit A)")
+    if peaked and not X1_MIN <= x1 <= X1_MAX:
         lo, hi = (X1_MIN / r_peak) ** 3, (X1_MAX / r_peak) ** 3
         raise InputError(
             f"{source}: density = {rho:g} nm^-3 puts the first peak (r = {r_peak:.4g} nm) at "
@@ -190,13 +193,17 @@ def check_rdf(r, g, temperature: float, density: float, source: str = "input",
         tol = 0.0025
         if r[-1] < r_max_read - tol:
             raise InputError(
-                f"{source}: r reaches {r[-1]:.4g} nm; at density = {rho:g} nm^-3 the model reads "
-                f"g(r) up to r = {r_max_read:.4g} nm: compute g(r) further (gmx rdf -rmax, "
+                f"{source}: r covers {r[0]:.4g}-{r[-1]:.4g} nm; at density = {rho:g} nm^-3 the model "
+                f"reads g(r) up to r = {r_max_read:.4g} nm: compute g(r) further (gmx rdf -rmax, "
                 "InterRDF range; half the box at most)")
         if r[0] > R_MIN_READ + tol and g[0] >= G_CORE:
             raise InputError(f"{source}: r starts at {r[0]:.4g} nm where g = {g[0]:.3g} > 0; the "
                              f"model reads from r = {R_MIN_READ:g} nm: give g(r) from {R_MIN_READ:g}"
                              " nm (or from the excluded core, where g = 0)")
+    if not peaked:
+        raise InputError(f"{source}: g(r) has no excluded core and first peak (largest g = "
+                         f"{g[ip]:.4g} at r = {r_peak:.4g} nm, the {'first' if ip == 0 else 'last'} "
+                         "point): not the g(r) of a fluid")
     return RDFCheck(r_peak, float(x1), level, float(r[-1]), r_max_read)
 
 
