@@ -77,11 +77,15 @@ def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int,
 
 
 def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = True,
-                   n_draws: int = 200, seed: int = 0) -> list[dict]:
-    """Predict for RDFs ``g`` (n, len(model.r_grid)) on the model's grid at temperatures [K] and
-    densities [nm^-3]. Returns one result dict per RDF (see :func:`describe`); with ``thermo``
-    also ``P`` [bar] and ``U`` [kJ/mol per particle] with ``_std`` from ``n_draws`` parameter
-    draws."""
+                   n_draws: int = 200, seed: int = 0, r: np.ndarray | None = None) -> list[dict]:
+    """Predict for RDFs ``g`` (n, len(r)) on the grid ``r`` [nm] (default the model's) at
+    temperatures [K] and densities [nm^-3]. Returns one result dict per RDF (see
+    :func:`describe`), with the phase its structure shows (:mod:`deepilst.model.phase_check`);
+    with ``thermo`` also ``P`` [bar] and ``U`` [kJ/mol per particle] with ``_std`` from
+    ``n_draws`` parameter draws."""
+    from deepilst.checks import required_r_max
+    from deepilst.model.phase_check import shipped as phase_check
+
     g = np.array(g, dtype=float, ndmin=2)
     n = len(g)
     T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,))
@@ -89,11 +93,17 @@ def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = Tr
     for t, d in zip(T, rho):
         check_positive("temperature", float(t))
         check_positive("density", float(d))
-    res = model.predict(g, T, rho)
-    r = model.r_grid
+    res = model.predict(g, T, rho, r=r)
+    r = model.r_grid if r is None else np.asarray(r, dtype=float)
+    pc = phase_check()
+    proba = pc.predict_proba(g, T, rho, r=r)
+    labels = pc.label(g, T, rho, r=r)
     out = []
     for i in range(n):
         ri = {k: (v[i] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in res.items()}
+        ri["phase"] = str(labels[i])
+        ri["phase_probability"] = float(proba[i, pc.classes.index(ri["phase"])])
+        ri["r_max_read"] = required_r_max(model, float(rho[i]))
         d = describe(ri, float(T[i]), float(rho[i]), model)
         if thermo:
             p, ps, u, us = _thermo_draws(r, g[i], float(T[i]), float(rho[i]), d["C12"], d["C6"], ri,
@@ -113,12 +123,16 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
         d[k] = float(ri[k])
         d[k + "_std"] = float(ri[k + "_std"])
         d[k + "_95"] = [float(v) for v in ri[k + "_95"]]
-    d["in_domain"] = bool(ri["in_domain"])
+    fluid = ri.get("phase", "fluid") == "fluid"
+    d["in_domain"] = bool(ri["in_domain"]) and fluid
     d["domain"] = {"state_in_training_box": bool(ri["state_in_box"]),
                    "reduced_state_in_training_domain": bool(ri["reduced_in_domain"]),
                    "shape_residual": float(ri["shape_residual"]), "shape_ok": bool(ri["shape_ok"]),
                    "neighbour_distance": float(ri["neighbour_distance"]),
                    "neighbour_ok": bool(ri["neighbour_ok"]), "coverage": float(ri["coverage"])}
+    for k in ("phase", "phase_probability", "r_max_read"):
+        if k in ri:
+            d["domain"][k] = ri[k]
     w = []
     box = model.box_
     if not ri["state_in_box"]:
@@ -136,9 +150,17 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
         w.append(f"this g(r) is far from every training simulation (nearest-neighbour distance "
                  f"{ri['neighbour_distance']:.2g} x the level 99 % of fluid validation RDFs stay "
                  "within x 1.5): not a simple LJ fluid?")
+    if not fluid:
+        w.append(f"this g(r) looks like a {ri['phase']} system (probability "
+                 f"{ri['phase_probability']:.2f} from its structure); the model was trained on "
+                 "homogeneous fluids, so these parameters do not describe it")
     if ri["coverage"] < 0.999:
-        w.append(f"the input reaches only {100 * ri['coverage']:.0f} % of the x = r rho^(1/3) range "
-                 "the model reads; g = 1 was assumed beyond 1.5 nm")
+        w.append(f"at rho = {rho:g} nm^-3 the model reads g(r) up to r = {ri.get('r_max_read', 0):.4g}"
+                 f" nm but the g given ends at {model.r_grid[-1]:g} nm ({100 * ri['coverage']:.0f} % "
+                 "of the x = r rho^(1/3) range); pass g on a longer grid (predict_arrays(..., r=))")
+    from deepilst.checks import plausibility_warnings
+
+    w += plausibility_warnings(T, d["T_reduced"])
     rel = d["C6_std"] / d["C6"]
     if rel > 0.2:
         w.append(f"C6 is poorly determined (relative std {100 * rel:.0f} %): at T* = "
@@ -151,15 +173,30 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
 
 
 def predict_file(path: str | Path, temperature: float, density: float, model=None,
-                 column: int = 1, thermo: bool = True) -> dict:
-    """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`)."""
-    from deepilst.rdfio import load_rdf
+                 column: int = 1, thermo: bool = True, r_unit: str = "nm") -> dict:
+    """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`;
+    r in ``r_unit``, "nm" or "A"). The raw input is checked first
+    (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r) at this state, or
+    does not reach the r the model reads); any input reaching that r is accepted."""
+    from deepilst.checks import check_rdf, required_r_max
+    from deepilst.rdf import DR
+    from deepilst.rdfio import read_rdf, to_model_grid
 
     check_positive("temperature", temperature)
     check_positive("density", density)
     model = model if model is not None else load_model()
-    _, g = load_rdf(path, column, grid=model.r_grid)
-    d = predict_arrays(model, g[None], temperature, density, thermo=thermo)[0]
+    r, g = read_rdf(path, column, r_unit=r_unit)
+    need = required_r_max(model, density)
+    check_rdf(r, g, temperature, density, str(path), r_max_read=need)
+    grid = model.r_grid
+    if need > grid[-1] + 1e-9 and model.kind != "paper":  # dilute: read beyond the model grid
+        step = float(grid[1] - grid[0]) if len(grid) > 1 else DR
+        grid = step * np.arange(int(np.ceil(need / step)) + 1)
+    if r[0] > grid[0]:  # check_rdf accepted a later start only inside the core (g = 0)
+        r, g = np.concatenate([[grid[0]], r]), np.concatenate([[0.0], g])
+    gg = to_model_grid(r, g, r_max=min(need, float(grid[-1])), source=str(path), grid=grid)
+    d = predict_arrays(model, gg[None], temperature, density, thermo=thermo,
+                       r=None if grid is model.r_grid else grid)[0]
     d["file"] = str(path)
     return d
 

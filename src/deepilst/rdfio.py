@@ -55,15 +55,22 @@ def _rows(path: Path) -> tuple[np.ndarray, list[str]]:
     return np.array(rows, dtype=float), legends
 
 
-def read_rdf(path: str | Path, column: int = 1) -> tuple[np.ndarray, np.ndarray]:
+#: length units of r in users' files, as factors to nm
+R_UNITS = {"nm": 1.0, "A": 0.1}
+
+
+def read_rdf(path: str | Path, column: int = 1, r_unit: str = "nm") -> tuple[np.ndarray, np.ndarray]:
     """r [nm] (strictly increasing) and g(r) from ``path``; ``column`` counts data columns
-    after r from 1. Rows with equal r are averaged; rows are sorted by r."""
+    after r from 1; ``r_unit`` is the unit of r in the file ("nm" or "A", Angstrom). Rows with
+    equal r are averaged; rows are sorted by r."""
     p = Path(path)
+    if r_unit not in R_UNITS:
+        raise RDFInputError(f"r_unit must be one of {', '.join(R_UNITS)}, got {r_unit!r}")
     data, _ = _rows(p)
     if not 1 <= column < data.shape[1]:
         raise RDFInputError(f"{p}: column {column} requested, the file has data columns "
                             f"1..{data.shape[1] - 1}")
-    r, g = data[:, 0], data[:, column]
+    r, g = data[:, 0] * R_UNITS[r_unit], data[:, column]
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(g))):
         raise RDFInputError(f"{p}: non-finite values in r or g(r)")
     if np.any(r < 0):

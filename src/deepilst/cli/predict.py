@@ -24,6 +24,9 @@ def add_predict_commands(sub) -> None:
     p.add_argument("--mass", type=float, default=39.948, help="bead mass for the snippets, amu")
     p.add_argument("--name", default="LJ", help="bead name for the snippets (no spaces)")
     p.add_argument("--element", default=None, help="element symbol for the OpenMM snippet (default none)")
+    p.add_argument("--r-unit", choices=("nm", "A"), default="nm", help="unit of r in the files")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 3 and print no snippets when any input is outside the training domain")
     p.set_defaults(handler=_predict)
 
     b = sub.add_parser("batch", help="predict for many g(r) files listed in a CSV manifest",
@@ -64,18 +67,25 @@ def _predict(a: argparse.Namespace) -> int:
     check_positive("density", a.density)
     snippets(1.0, 1.0, name=a.name, mass=a.mass, element=a.element)  # bad options fail first
     m = load_model(a.model)
-    results = [predict_file(f, a.temperature, a.density, m, a.column) for f in a.files]
-    for d in results:
-        d["snippets"] = snippets(d["C12"], d["C6"], name=a.name, mass=a.mass, element=a.element,
-                                 rc_sigma=m.rc_sigma)
+    results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit)
+               for f in a.files]
+    refused = a.strict and not all(d["in_domain"] for d in results)
+    if not refused:
+        for d in results:
+            d["snippets"] = snippets(d["C12"], d["C6"], name=a.name, mass=a.mass,
+                                     element=a.element, rc_sigma=m.rc_sigma)
     if a.fmt == "json":
         print(json.dumps(results[0] if len(results) == 1 else results, indent=1))
-        return 0
-    for d in results:
-        print(format_table(d))
-        if a.snippet:
-            for k, v in d["snippets"].items():
-                print(f"--- {k}\n{v}")
+    else:
+        for d in results:
+            print(format_table(d))
+            if a.snippet and not refused:
+                for k, v in d["snippets"].items():
+                    print(f"--- {k}\n{v}")
+    if refused:
+        bad = ", ".join(d["file"] for d in results if not d["in_domain"])
+        print(f"error: outside the training domain (strict): {bad}; no snippets", file=sys.stderr)
+        return 3
     return 0
 
 

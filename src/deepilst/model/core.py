@@ -20,6 +20,7 @@ applicability domain (:mod:`~deepilst.model.domain`); hyper-parameters in
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import platform
@@ -171,9 +172,12 @@ class DeepILST:
         return mixture_moments(self.targets.decode(out))
 
     # ---- prediction ---------------------------------------------------------------------------
-    def predict(self, g: np.ndarray, temperature, density) -> dict[str, np.ndarray]:
+    def predict(self, g: np.ndarray, temperature, density,
+                r: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Predict LJ parameters for RDFs ``g`` (n, len(r_grid)) on the model's r grid at
-        temperatures [K] and densities [nm^-3] (arrays of n, or scalars for one RDF).
+        temperatures [K] and densities [nm^-3] (arrays of n, or scalars for one RDF). The
+        ensemble also reads g on another uniform grid ``r`` [nm] from 0 (e.g. one reaching
+        x = 3 at a density below 8 nm^-3); the paper network reads its own grid only.
 
         Returns
         -------
@@ -186,11 +190,21 @@ class DeepILST:
         if self.weights_ is None:
             raise ModelError("model is not trained: call fit() or DeepILST.load()")
         g = np.array(g, dtype=float, ndmin=2)
-        self._check_g(g)
+        feats = self.features_
+        if r is None or (len(r) == len(self.r_grid) and np.allclose(r, self.r_grid)):
+            self._check_g(g)
+        elif self.kind == "paper":
+            raise ModelError("the paper network reads g on its own r grid only (r = "
+                             f"{self.r_grid[0]:g}..{self.r_grid[-1]:g} nm)")
+        else:
+            if g.shape[1] != len(r):
+                raise ModelError(f"g has {g.shape[1]} points per RDF but r has {len(r)}")
+            feats = copy.copy(feats)
+            feats.r = np.asarray(r, dtype=float)
         n = len(g)
         T = np.broadcast_to(np.asarray(temperature, dtype=float), (n,)).copy()
         rho = np.broadcast_to(np.asarray(density, dtype=float), (n,)).copy()
-        X = self.features_.transform(g, T, rho)
+        X = feats.transform(g, T, rho)
         res: dict[str, np.ndarray] = {}
         if self.kind == "paper":
             c12, c6 = self.targets.decode(self._forward(X)[0])
@@ -221,7 +235,7 @@ class DeepILST:
                 res[k + "_95"] = np.column_stack([np.exp(lm - Z95 * ls), np.exp(lm + Z95 * ls)])
             res["log_cov"] = S
         res.update(self.domain.evaluate(X, T, rho, res["T_reduced"], res["rho_reduced"],
-                                        self.features_.coverage(rho),
+                                        feats.coverage(rho),
                                         need_box=self.kind == "paper"))
         return res
 
