@@ -138,3 +138,19 @@ def test_validate_with_predicted_parameters(tmp_path):
     assert d["parameters"] == "predicted"
     assert d["eps_rdf"] < 0.03  # the predicted argon reproduces the input g(r)
     assert (tmp_path / "o.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("T,rho", [(290.0, 8.0), (400.0, 19.4), (345.0, 13.7)])
+def test_table1_edges_are_inside_the_training_box(ens, T, rho):
+    """Table 1's own edge states are not reported outside the training box (regression: the
+    box was the sampled min/max, 290.0005-399.997 K)."""
+    g = load_arrays_argon_g()
+    d = predict_arrays(ens, g, T, rho, thermo=False)[0]
+    assert d["domain"]["state_in_training_box"], d["warnings"]
+    assert not any("training box" in w for w in d["warnings"])
+
+
+def load_arrays_argon_g():
+    from deepilst.model.data import load_arrays
+
+    return load_arrays(ROOT / "data" / "v1_argon.h5").g[60]

@@ -134,7 +134,9 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
         if k in ri:
             d["domain"][k] = ri[k]
     w = []
-    box = model.box_
+    from deepilst.model.domain import design_box
+
+    box = design_box(model.box_)
     if not ri["state_in_box"]:
         msg = (f"T = {T:g} K, rho = {rho:g} nm^-3 is outside the training box (T {box['T'][0]:g}-"
                f"{box['T'][1]:g} K, rho {box['rho'][0]:g}-{box['rho'][1]:g} nm^-3)")
