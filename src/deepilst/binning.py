@@ -105,29 +105,32 @@ def infer_bins(r: np.ndarray, tol: np.ndarray | float = 1e-9, source: str = "inp
     n = len(r)
     if bin_width is not None and not (math.isfinite(bin_width) and bin_width > 0):
         raise InputError(f"{source}: bin_width must be a positive number of nm, got {bin_width}")
-    # bin index of each row: the row number, or from spacing when rows are missing
+    def window(w: float) -> tuple[float, float]:
+        """Offsets a with every |r - (a + k w)| within its rounding bound: [lo, hi]."""
+        d = r - k * w
+        return float(np.max(d - tol)), float(np.min(d + tol))
+
+    def fits(w: float) -> bool:
+        lo, hi = window(w)
+        return lo <= hi
+
+    # bin index of each row: the row number, or from the spacing when rows are missing
     k = np.arange(n, dtype=float)
-    if bin_width is None:
+    if bin_width is not None:
+        w0 = float(bin_width)
+        k = np.round((r - r[0]) / w0)
+        uniform = True
+    else:
         w0 = float(np.polyfit(k, r, 1)[0])
-        if not np.all(np.abs(r - r[0] - k * w0) <= 2 * tol + 1e-6 * w0 * k.max()):
+        uniform = w0 > 0 and fits(_snap(w0, fits))
+        if not uniform:
             du = np.diff(r)
             du = du[du > 2 * tol[1:]]
             w0 = float(np.median(du)) if len(du) else 0.0
             if w0 > 0:
                 k = np.round((r - r[0]) / w0)
-                w0 = float(np.polyfit(k, r, 1)[0]) if np.all(np.diff(k) >= 0) else 0.0
-    else:
-        w0 = float(bin_width)
-        k = np.round((r - r[0]) / w0)
-
-    def resid(w: float, a: float) -> np.ndarray:
-        return np.abs(r - (a + k * w))
-
-    def fits(w: float) -> bool:
-        a = float(np.median(r - k * w))
-        return bool(np.all(resid(w, a) <= tol))
-
-    uniform = w0 > 0 and (bin_width is not None or fits(w0) or fits(_snap(w0, fits)))
+                w0 = float(np.polyfit(k, r, 1)[0])
+                uniform = bool(np.all(np.diff(k) > 0)) and fits(_snap(w0, fits))
     if not uniform or convention == "points":
         if convention not in (None, "points"):
             raise InputError(f"{source}: r is not on a uniform grid, so it cannot be read as "
@@ -137,14 +140,14 @@ def infer_bins(r: np.ndarray, tol: np.ndarray | float = 1e-9, source: str = "inp
             raise InputError(f"{source}: repeated r values on a non-uniform grid; give bin_width")
         return BinGrid(r, None, None, "points", r_unit)
     w = float(bin_width) if bin_width is not None else _snap(w0, fits)
-    a = float(np.median(r - k * w))
-    k0 = round(a / w)
-    cands = {"gmx": (k0 + k) * w, "mda": (math.floor(a / w) + 0.5 + k) * w}
+    lo, hi = window(w)
+    a = 0.5 * (lo + hi) if lo <= hi else float(np.median(r - k * w))
+    offsets = {"gmx": round(a / w) * w, "mda": (math.floor(a / w) + 0.5) * w}
     if convention is None:
         # gmx first: at w < 2 tol both fit, and only gmx prints r that coarsely
-        convention = next((c for c in ("gmx", "mda") if np.all(np.abs(r - cands[c]) <= tol)),
-                          "centred")
-    centres = cands.get(convention, a + k * w)
+        convention = next((c for c in ("gmx", "mda")
+                           if lo - 1e-12 <= offsets[c] <= hi + 1e-12), "centred")
+    centres = offsets.get(convention, a) + k * w
     if np.any(np.diff(centres) <= 0):
         raise InputError(f"{source}: r does not rise by one bin per row; give bin_width")
     edges = np.concatenate([centres - w / 2, [centres[-1] + w / 2]])
@@ -175,13 +178,14 @@ def _points_to_shells(r: np.ndarray, g: np.ndarray, model_edges: np.ndarray,
 
 def _pchip_to_shells(edges: np.ndarray, g: np.ndarray, model_edges: np.ndarray) -> np.ndarray:
     """Shell averages from a monotone interpolation (PCHIP) of the cumulative pair content
-    W(r) = int 4 pi r^2 g dr known exactly at the coarse bin edges."""
+    W(r) = int 4 pi r^2 g dr, known exactly at the coarse bin edges, as a function of r^3."""
     from scipy.interpolate import PchipInterpolator
 
     cum = np.concatenate([[0.0], np.cumsum(g * shell_volumes(edges))])
-    f = PchipInterpolator(edges, cum, extrapolate=False)
+    # in the volume coordinate v = r^3 a constant g is a straight line, kept exactly
+    f = PchipInterpolator(edges**3, cum, extrapolate=False)
     x = np.clip(model_edges, edges[0], edges[-1])
-    out = np.diff(f(x)) / shell_volumes(model_edges)
+    out = np.diff(f(x**3)) / shell_volumes(model_edges)
     out[~_covered(edges[0], edges[-1], model_edges)] = np.nan
     return out
 
