@@ -45,19 +45,6 @@ def test_fine_widths_agree_with_exact_within_noise(model):
         assert np.sqrt(np.mean(z**2)) < 1.0 and np.abs(z).max() < 4, name
 
 
-def test_coarse_widths_closer_than_linear_interpolation(model):
-    grid = np.asarray(model.r_grid)
-    g_ex, _ = _on(grid, "argon_exact_model_grid.xvg")
-    sel = (grid >= 0.3) & (grid < 1.45)
-    for name in COARSE:
-        b = inspect_rdf(DATA / name)
-        new = _on(grid, name)[0]
-        r = b.bins.centres
-        old = np.interp(grid, r, b.g)
-        # mean |dg| is alike (~0.003); the reconstruction halves the worst error at the peak
-        assert np.abs(new - g_ex)[sel].max() < 0.85 * np.abs(old - g_ex)[sel].max(), name
-
-
 def test_model_gives_same_parameters_across_widths(model):
     grid = np.asarray(model.r_grid)
     names = ["argon_exact_model_grid.xvg"] + FINE + COARSE
