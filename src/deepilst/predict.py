@@ -175,31 +175,35 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
 
 
 def predict_file(path: str | Path, temperature: float, density: float, model=None,
-                 column: int = 1, thermo: bool = True, r_unit: str = "nm") -> dict:
-    """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`;
-    r in ``r_unit``, "nm" or "A"). The raw input is checked first
-    (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r) at this state, or
-    does not reach the r the model reads); any input reaching that r is accepted."""
+                 column: int = 1, thermo: bool = True, r_unit: str | None = None,
+                 bin_width: float | None = None) -> dict:
+    """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`).
+
+    The file is read as a histogram: its bins are recovered from the r column (``bin_width``
+    [nm] overrides; ``r_unit`` "nm" or "A", default the .xvg axis label, else nm) and averaged
+    onto the model's shells conserving pair counts, as training data are made. The raw input
+    is checked first (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r)
+    at this state, or does not reach the r the model reads); any input reaching that r is
+    accepted. ``input_bins`` in the result says what was inferred."""
     from deepilst.checks import check_rdf, required_r_max
     from deepilst.rdf import DR
-    from deepilst.rdfio import read_rdf, to_model_grid
+    from deepilst.rdfio import inspect_rdf, shells_of
 
     check_positive("temperature", temperature)
     check_positive("density", density)
     model = model if model is not None else load_model()
-    r, g = read_rdf(path, column, r_unit=r_unit)
+    inp = inspect_rdf(path, column, bin_width=bin_width, r_unit=r_unit)
     need = required_r_max(model, density)
-    check_rdf(r, g, temperature, density, str(path), r_max_read=need)
+    check_rdf(inp.bins.centres, inp.g, temperature, density, str(path), r_max_read=need)
     grid = model.r_grid
     if need > grid[-1] + 1e-9 and model.kind != "paper":  # dilute: read beyond the model grid
         step = float(grid[1] - grid[0]) if len(grid) > 1 else DR
-        grid = step * np.arange(int(np.ceil(need / step)) + 1)
-    if r[0] > grid[0]:  # check_rdf accepted a later start only inside the core (g = 0)
-        r, g = np.concatenate([[grid[0]], r]), np.concatenate([[0.0], g])
-    gg = to_model_grid(r, g, r_max=min(need, float(grid[-1])), source=str(path), grid=grid)
-    d = predict_arrays(model, gg[None], temperature, density, thermo=thermo,
+        grid = np.round(step * np.arange(int(np.ceil(need / step)) + 1), 10)
+    g, _ = shells_of(inp, grid, str(path), r_max=min(need, float(grid[-1])))
+    d = predict_arrays(model, g[None], temperature, density, thermo=thermo,
                        r=None if grid is model.r_grid else grid)[0]
     d["file"] = str(path)
+    d["input_bins"] = inp.describe()
     return d
 
 

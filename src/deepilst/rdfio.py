@@ -1,33 +1,55 @@
 """Read a user's g(r) from a file and put it on the model grid.
 
-Formats (r in nm in all of them):
+Formats (r in nm unless the file or the caller says Angstrom):
 
 * GROMACS ``.xvg`` (any '#'/'@' header, several data columns; ``gmx rdf`` prints r with three
-  decimals, so r values can repeat: rows with the same r are averaged);
-* VOTCA tables such as ``.dist.tgt`` (columns r, g, flag; the flag is ignored);
-* CSV (comma separated, optional header line) or whitespace-separated columns.
+  decimals, so r values can repeat);
+* VOTCA tables such as ``.dist.tgt`` (columns r, g, flag; the flag marks point values);
+* CSV (comma separated, optional header line) or whitespace-separated columns, e.g. MDAnalysis
+  ``InterRDF`` bins and rdf saved with ``np.savetxt`` (r in Angstrom).
+
+:func:`load_rdf` treats g(r) as a histogram: it recovers the file's exact bin grid
+(:mod:`deepilst.binning`) and averages over the model's shells as training data are made.
+:func:`to_model_grid` is the old point-value interpolation, kept for reference.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from deepilst.binning import BinGrid, infer_bins, to_shells, unit_scale
 from deepilst.errors import RDFInputError
 from deepilst.rdf import model_grid
 from deepilst.xvg import scan
 
-__all__ = ["RDFInputError", "load_rdf", "read_rdf", "to_model_grid"]
+__all__ = ["RDFInput", "RDFInputError", "inspect_rdf", "load_rdf", "read_rdf", "shells_of",
+           "to_model_grid"]
+
+#: First r [nm] where g reaches 0.5 is below this in every Table-1 fluid (sigma <= 0.61 nm);
+#: a file whose g rises only beyond it in file units is read as Angstrom.
 
 
-def _rows(path: Path) -> tuple[np.ndarray, list[str]]:
+def _decimals(field: str) -> int | None:
+    """Digits printed after the decimal point (None for exponent notation)."""
+    if "e" in field.lower():
+        return None
+    return len(field.split(".")[1]) if "." in field else 0
+
+
+def _rows(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """Numeric rows, data-set legends, rounding bound of each printed r, x-axis label."""
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise RDFInputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    rows, width = [], None
+    rows, width, tol = [], None, []
     lines, legends = scan(text, comments=("#", "&", ";"))
+    xlabel = next((ln.split('"')[1] for ln in text.splitlines()
+                   if ln.startswith("@") and "xaxis" in ln and "label" in ln and ln.count('"') >= 2),
+                  "")
     for ln, s in lines:
         fields = [f for f in s.replace(",", " ").split()]
         vals = []
@@ -50,38 +72,41 @@ def _rows(path: Path) -> tuple[np.ndarray, list[str]]:
         elif len(vals) != width:
             raise RDFInputError(f"{path}, line {ln}: {len(vals)} columns, expected {width}")
         rows.append(vals)
+        d = _decimals(fields[0])
+        tol.append(abs(vals[0]) * 1e-12 if d is None else 0.5 * 10.0**-d)
     if len(rows) < 3:
         raise RDFInputError(f"{path}: no RDF data (expected rows of r [nm] and g(r))")
-    return np.array(rows, dtype=float), legends
-
-
-#: length units of r in users' files, as factors to nm
-R_UNITS = {"nm": 1.0, "A": 0.1}
+    return np.array(rows, dtype=float), legends, np.array(tol), xlabel
 
 
 def read_rdf(path: str | Path, column: int = 1, r_unit: str = "nm") -> tuple[np.ndarray, np.ndarray]:
     """r [nm] (strictly increasing) and g(r) from ``path``; ``column`` counts data columns
-    after r from 1; ``r_unit`` is the unit of r in the file ("nm" or "A", Angstrom). Rows with
-    equal r are averaged; rows are sorted by r."""
+    after r from 1; ``r_unit`` is the unit of r in the file ("nm" or "A"). Rows with equal r are
+    averaged; rows are sorted by r."""
     p = Path(path)
-    if r_unit not in R_UNITS:
-        raise RDFInputError(f"r_unit must be one of {', '.join(R_UNITS)}, got {r_unit!r}")
-    data, _ = _rows(p)
+    scale = unit_scale(r_unit)
+    data, _, _, _ = _rows(p)
+    r, g = _checked(p, data, column)
+    r = r * scale
+    order = np.argsort(r, kind="stable")
+    r, g = r[order], g[order]
+    ru, inv = np.unique(r, return_inverse=True)
+    gu = np.bincount(inv, weights=g) / np.bincount(inv)
+    return ru, gu
+
+
+def _checked(p: Path, data: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
     if not 1 <= column < data.shape[1]:
         raise RDFInputError(f"{p}: column {column} requested, the file has data columns "
                             f"1..{data.shape[1] - 1}")
-    r, g = data[:, 0] * R_UNITS[r_unit], data[:, column]
+    r, g = data[:, 0], data[:, column]
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(g))):
         raise RDFInputError(f"{p}: non-finite values in r or g(r)")
     if np.any(r < 0):
         raise RDFInputError(f"{p}: negative r")
     if np.any(g < 0):
         raise RDFInputError(f"{p}: negative g(r) at r = {r[np.argmax(g < 0)]:.4g} nm")
-    order = np.argsort(r, kind="stable")
-    r, g = r[order], g[order]
-    ru, inv = np.unique(r, return_inverse=True)
-    gu = np.bincount(inv, weights=g) / np.bincount(inv)
-    return ru, gu
+    return r, g
 
 
 def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: float | None = None,
@@ -101,10 +126,113 @@ def to_model_grid(r: np.ndarray, g: np.ndarray, r_min: float = 0.25, r_max: floa
     return out
 
 
-def load_rdf(path: str | Path, column: int = 1,
-             grid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(grid r [nm], g on it) from a file; ``grid`` is a model's r grid (default
-    :func:`deepilst.rdf.model_grid`). See :func:`read_rdf` and :func:`to_model_grid`."""
+@dataclass(frozen=True)
+class RDFInput:
+    """A g(r) file read as a histogram.
+
+    Attributes
+    ----------
+    bins : the recovered bin grid (nm; width, convention, r unit)
+    g : g of each row (rows with equal printed r kept apart: they are different bins)
+    g_err : standard error of g from the file's error column, else None
+    err_column : data column of the error (counting after r from 1), else None
+    """
+
+    bins: BinGrid
+    g: np.ndarray
+    g_err: np.ndarray | None
+    err_column: int | None
+
+    def describe(self) -> dict:
+        """JSON-ready summary of what was inferred."""
+        return dict(self.bins.describe(), err_column=self.err_column)
+
+
+def _unit_from_label(xlabel: str) -> str:
+    """The r unit an .xvg axis label names ("nm" or "A"); nm when it names none. The unit is
+    never guessed from the data: an Angstrom file read as nm is refused by
+    :func:`deepilst.checks.check_rdf` with the fix."""
+    lab = xlabel.lower()
+    if "\u00c5" in xlabel or "angstrom" in lab or "(a)" in lab or "\\ce\\c" in lab:
+        return "A"
+    return "nm"
+
+
+def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = None,
+                r_unit: str | None = None, convention: str | None = None) -> RDFInput:
+    """Read ``path`` as a histogram g(r) and recover its bins.
+
+    Parameters
+    ----------
+    path : .xvg, VOTCA table, CSV or whitespace columns
+    column : data column of g, counting after r from 1
+    bin_width : bin width in nm (default: inferred from the r column)
+    r_unit : "nm" or "A" (default: the .xvg axis label, else nm unless g rises beyond 1.2)
+    convention : "gmx", "mda", "centred" or "points" (default: inferred; VOTCA tables with a
+        flag column are points)
+    """
+    p = Path(path)
+    data, legends, tol, xlabel = _rows(p)
+    r, g = _checked(p, data, column)
+    if np.any(np.diff(r) < 0):
+        order = np.argsort(r, kind="stable")
+        data, tol, r, g = data[order], tol[order], r[order], g[order]
+    unit = r_unit if r_unit is not None else _unit_from_label(xlabel)
+    unit_scale(unit)
+    if convention is None and _votca_flags(p):
+        convention = "points"
+    bins = infer_bins(r, tol, str(p), bin_width=bin_width, r_unit=unit, convention=convention)
+    err_col = None
+    if column < len(legends) and column + 1 < data.shape[1]:
+        lab = legends[column].lower()
+        if any(s in lab for s in ("err", "sem", "std")):
+            err_col = column + 1
+    g_err = data[:, err_col] if err_col is not None else None
+    return RDFInput(bins, g, g_err, err_col)
+
+
+def _votca_flags(p: Path) -> bool:
+    """True when data rows end in a VOTCA flag ('i', 'o', 'u')."""
+    for line in p.read_text().splitlines():
+        s = line.strip()
+        if s and not s.startswith(("#", "@", "&", ";")):
+            return s.split()[-1] in ("i", "o", "u")
+    return False
+
+
+def load_rdf(path: str | Path, column: int = 1, grid: np.ndarray | None = None,
+             bin_width: float | None = None, r_unit: str | None = None,
+             convention: str | None = None, r_min: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """(grid r [nm], g averaged over each grid shell) from a file.
+
+    ``grid`` is a model's r grid (default :func:`deepilst.rdf.model_grid`), each point the
+    shell [r - dr/2, r + dr/2]. The file's bins are recovered (see :func:`inspect_rdf` for
+    ``bin_width`` [nm], ``r_unit`` and ``convention``) and averaged onto the shells conserving
+    pair counts. Shells below the data are NaN (the model reads r >= ``r_min`` nm only).
+    """
     grid = model_grid() if grid is None else np.asarray(grid, dtype=float)
-    r, g = read_rdf(path, column)
-    return grid, to_model_grid(r, g, source=str(path), grid=grid)
+    inp = inspect_rdf(path, column, bin_width, r_unit, convention)
+    return grid, shells_of(inp, grid, str(path), r_min)[0]
+
+
+def shells_of(inp: RDFInput, grid: np.ndarray, source: str = "input", r_min: float = 0.25,
+              r_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(g, g_err) of an :class:`RDFInput` on the shells of ``grid`` [nm]; checks that the data
+    cover [r_min, r_max] (default the grid's end: the r a model reads; the last shell may be
+    filled from the last input value). Shells beyond ``r_max``, which the model does not read,
+    take the last input value."""
+    g, err = to_shells(inp.bins, inp.g, grid, inp.g_err)
+    dr = float(grid[1] - grid[0])
+    r_max = float(grid[-1]) if r_max is None else float(r_max)
+    need = (grid >= r_min - 0.5 * dr) & (grid <= r_max + 0.5 * dr)
+    miss = need & ~np.isfinite(g)
+    if np.any(miss):
+        lo, hi = inp.bins.centres[0], inp.bins.centres[-1]
+        if grid[need][0] < lo - dr or grid[need][-1] > hi + dr:
+            raise RDFInputError(f"{source}: r covers {lo:.3f}-{hi:.3f} nm; the model needs "
+                                f"{r_min}-{r_max:.4g} nm")
+    finite = np.flatnonzero(np.isfinite(g))
+    if len(finite):
+        last = finite[-1]
+        g[(grid >= r_min - 0.5 * dr) & (np.arange(len(g)) > last)] = g[last]
+    return g, err

@@ -24,7 +24,10 @@ def add_predict_commands(sub) -> None:
     p.add_argument("--mass", type=float, default=39.948, help="bead mass for the snippets, amu")
     p.add_argument("--name", default="LJ", help="bead name for the snippets (no spaces)")
     p.add_argument("--element", default=None, help="element symbol for the OpenMM snippet (default none)")
-    p.add_argument("--r-unit", choices=("nm", "A"), default="nm", help="unit of r in the files")
+    p.add_argument("--r-unit", choices=("nm", "A"), default=None,
+                   help="unit of r in the files (default: the .xvg axis label, else nm)")
+    p.add_argument("--bin-width", type=float, default=None,
+                   help="bin width of the files, nm (default: inferred from the r column)")
     p.add_argument("--strict", action="store_true",
                    help="exit 3 and print no snippets when any input is outside the training domain")
     p.set_defaults(handler=_predict)
@@ -67,8 +70,8 @@ def _predict(a: argparse.Namespace) -> int:
     check_positive("density", a.density)
     snippets(1.0, 1.0, name=a.name, mass=a.mass, element=a.element)  # bad options fail first
     m = load_model(a.model)
-    results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit)
-               for f in a.files]
+    results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit,
+                            bin_width=a.bin_width) for f in a.files]
     refused = a.strict and not all(d["in_domain"] for d in results)
     if not refused:
         for d in results:
