@@ -38,14 +38,14 @@ SEED = 13
 def draw_states(n: int, seed: int = SEED) -> list[dict]:
     """``n`` Table-1 states (T, rho, C12, C6) drawn uniformly, kept if 1.3 < T* < 12 and
     rho* < 0.85 (supercritical fluid, below freezing); the phase is checked after the run."""
-    from deepilst.units import KB
+    from deepilst.units import KB, sigma_epsilon
 
     rng = np.random.default_rng(seed)
     out: list[dict] = []
     while len(out) < n:
         t, rho = rng.uniform(290, 400), rng.uniform(8.0, 19.4)
         c12, c6 = rng.uniform(5e-6, 1e-4), rng.uniform(2e-3, 1.5e-2)
-        eps, sig = c6 * c6 / (4 * c12), (c12 / c6) ** (1 / 6)
+        sig, eps = sigma_epsilon(c12, c6)
         ts, rs = KB * t / eps, rho * sig**3
         if 1.3 < ts < 12 and rs < 0.85:
             out.append({"T": t, "rho": rho, "C12": c12, "C6": c6, "T_reduced": ts,
@@ -183,7 +183,7 @@ def analyse(runs: Path, states: list[dict], coarse: str) -> dict:
         for tool, w in sources:
             f = d / (f"gmx_{w:g}.xvg" if tool == "gmx" else f"mda_{w:g}.dat")
             unit = "nm" if tool == "gmx" else "A"
-            inp = inspect_rdf(f)
+            inp = inspect_rdf(f, r_unit=unit)  # the unit a user states (never guessed)
             assert inp.bins.r_unit == unit and abs(inp.bins.width - w) < 1e-12, inp.describe()
             g_new = shells_of(inp, grid, str(f))[0]
             if coarse != "pchip":
