@@ -39,9 +39,9 @@ def _scipy():
 
 
 def _neighbour_pairs(pos: np.ndarray, box: float, rcut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cKDTree = _scipy()[0]  # noqa: N806
+    kdtree = _scipy()[0]
     p = np.mod(pos, box)
-    tree = cKDTree(p, boxsize=box)
+    tree = kdtree(p, boxsize=box)
     pairs = tree.query_pairs(rcut, output_type="ndarray")
     d = p[pairs[:, 1]] - p[pairs[:, 0]]
     d -= box * np.rint(d / box)
