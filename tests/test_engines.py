@@ -147,3 +147,27 @@ def test_gromacs_blow_up_is_caught():
                    protocol=Protocol(equil_ps=5, prod_ps=10, n_particles=256, dt_ps=0.2))
     with pytest.raises(SimulationError):
         simulate(spec, retries=0)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_stream_reports_mdrun_failure_and_stops_mdrun_on_sink_error(tmp_path):
+    from deepilst.md.gromacs_engine import GromacsEngine
+
+    spec = argon_spec(1.0, 0.8, "gromacs", n=256, equil_ps=1.0, prod_ps=200.0)
+    eng = GromacsEngine()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    eng._prepare(spec, bad)
+    (bad / "md.tpr").write_bytes(b"")  # no valid input
+    with pytest.raises(SimulationError, match="gmx mdrun failed"):
+        eng._stream(bad, spec, lambda pos, f: None)
+
+    def sink(pos, f):
+        if f == 2:
+            raise RuntimeError("analysis failed")
+
+    eng._prepare(spec, tmp_path)
+    with pytest.raises(RuntimeError, match="analysis failed"):
+        eng._stream(tmp_path, spec, sink)
+    assert "Finished mdrun" not in (tmp_path / "md.log").read_text()  # killed at ~2 % of the run
