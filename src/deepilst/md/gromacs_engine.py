@@ -10,6 +10,7 @@ The directory is deleted right after the run; nothing but the record is kept.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
@@ -153,6 +154,13 @@ nstxout-compressed = 0
 """
 
 
+@functools.cache
+def _gmx_version(gmx: str) -> str:
+    out = subprocess.run([gmx, "--version"], capture_output=True, text=True).stdout
+    return next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                 if ln.strip().startswith("GROMACS version:")), "unknown")
+
+
 def _env() -> dict[str, str]:
     return dict(os.environ, GMX_MAXBACKUP="-1", OMP_NUM_THREADS="1")
 
@@ -187,19 +195,14 @@ class GromacsEngine(Engine):
             raise EngineUnavailable(
                 "GROMACS not found: no 'gmx' on PATH (apt-get install gromacs, or set DEEPILST_GMX)"
             )
-        self._version: str | None = None
 
     @staticmethod
     def available() -> bool:
         return gmx_binary() is not None
 
     def version(self) -> str:
-        """GROMACS version string (asked once per engine object)."""
-        if self._version is None:
-            out = subprocess.run([self.gmx, "--version"], capture_output=True, text=True).stdout
-            self._version = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                                  if ln.strip().startswith("GROMACS version:")), "unknown")
-        return self._version
+        """GROMACS version string (``gmx --version`` runs once per process and binary)."""
+        return _gmx_version(self.gmx)
 
     def _prepare(self, spec: SimSpec, d: Path, output: bool = True) -> None:
         write_gro(d / "conf.gro", lattice_positions(spec.protocol.n_particles, spec.box_length,
