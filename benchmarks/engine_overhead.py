@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results" / "engine_overhead.json"))
     a = ap.parse_args()
     t_start = time.perf_counter()
+    load_start = os.getloadavg()
     results = []
     for name in a.engines.split(","):
         name = resolve_engine(name)
@@ -130,7 +131,9 @@ def main() -> None:
     Path(a.out).write_text(json.dumps({
         "command": "python benchmarks/engine_overhead.py " + " ".join(args),
         "versions": versions, "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "wall_s": time.perf_counter() - t_start, "results": results,
+        "wall_s": time.perf_counter() - t_start,
+        "load_average_1_5_15min": {"start": load_start, "end": os.getloadavg()},
+        "results": results,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1) + "\n")
 
 
