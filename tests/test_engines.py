@@ -100,3 +100,74 @@ def test_retry_uses_a_new_seed_and_half_the_time_step(monkeypatch):
     rec = sim_mod.simulate(spec, retries=1)
     assert seen[1][0] != seen[0][0] and seen[1][1] == pytest.approx(seen[0][1] / 2)
     assert rec["attempts"] == 2 and rec["key"] == spec.key() and rec["dt"] == seen[1][1]
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_streamed_frames_equal_the_xtc_bit_for_bit(tmp_path):
+    """The frames read from the growing .trr, rounded by xtc_round, are exactly the positions
+    a compressed .xtc of the same run holds (what records were made from before streaming)."""
+    from MDAnalysis.lib.formats.libmdaxdr import XTCFile
+
+    from deepilst.md.gromacs_engine import GromacsEngine, _run
+
+    spec = argon_spec(1.0, 0.8, "gromacs", n=256, equil_ps=1.0, prod_ps=20.0)
+    eng = GromacsEngine()
+    eng._prepare(spec, tmp_path)
+    mdp = tmp_path / "md.mdp"  # the same run also writes the former .xtc
+    mdp.write_text(mdp.read_text().replace(
+        "nstxout-compressed = 0", f"nstxout-compressed = {spec.protocol.sample_every}\n"
+        "compressed-x-precision = 10000"))
+    _run([eng.gmx, "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
+          "-o", "md.tpr", "-maxwarn", "2"], tmp_path)
+    got: list[np.ndarray] = []
+    eng._stream(tmp_path, spec, lambda pos, f: got.append(pos.copy()))
+    first = spec.n_equil_steps // spec.protocol.sample_every + 1
+    with XTCFile(str(tmp_path / "md.xtc")) as xtc:
+        ref = [np.asarray(fr.x, dtype=np.float64) for fr in xtc][first:]
+    assert len(got) == len(ref) == spec.n_prod_steps // spec.protocol.sample_every
+    assert all(np.array_equal(a, b) for a, b in zip(got, ref))
+
+
+def test_xtc_round_and_trr_layout():
+    from deepilst.md.gromacs_engine import trr_layout, xtc_round
+
+    x = np.array([0.12346, -0.12346, 1.00006, 2.5e-5, -2.5e-5], dtype=np.float32)
+    assert xtc_round(x).tolist() == pytest.approx([0.1235, -0.1235, 1.0001, 0.0, -0.0], abs=1e-7)
+    with pytest.raises(SimulationError):
+        trr_layout(b"\0" * 128)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_blow_up_is_caught():
+    from deepilst.md import Protocol, SimSpec
+
+    spec = SimSpec(345.0, 13.7, 9.7e-6, 6.22e-3, engine="gromacs", seed=1,
+                   protocol=Protocol(equil_ps=5, prod_ps=10, n_particles=256, dt_ps=0.2))
+    with pytest.raises(SimulationError):
+        simulate(spec, retries=0)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_stream_reports_mdrun_failure_and_stops_mdrun_on_sink_error(tmp_path):
+    from deepilst.md.gromacs_engine import GromacsEngine
+
+    spec = argon_spec(1.0, 0.8, "gromacs", n=256, equil_ps=1.0, prod_ps=200.0)
+    eng = GromacsEngine()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    eng._prepare(spec, bad)
+    (bad / "md.tpr").write_bytes(b"")  # no valid input
+    with pytest.raises(SimulationError, match="gmx mdrun failed"):
+        eng._stream(bad, spec, lambda pos, f: None)
+
+    def sink(pos, f):
+        if f == 2:
+            raise RuntimeError("analysis failed")
+
+    eng._prepare(spec, tmp_path)
+    with pytest.raises(RuntimeError, match="analysis failed"):
+        eng._stream(tmp_path, spec, sink)
+    assert "Finished mdrun" not in (tmp_path / "md.log").read_text()  # killed at ~2 % of the run

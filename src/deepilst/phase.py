@@ -17,22 +17,31 @@ two-phase if the dispersion index > 3; else fluid.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import sph_harm_y
 
 SOLID_FRACTION_THRESHOLD = 0.5
 DISPERSION_THRESHOLD = 3.0
 LABELS = ("fluid", "two-phase", "solid")
 
 
-def _neighbour_pairs(pos: np.ndarray, box: float, rcut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@functools.cache
+def _scipy():
+    """(cKDTree, sph_harm_y), imported on first use: scipy.special alone costs ~0.3 s of a fresh
+    worker, which :class:`PhaseDetector` pays on its first frame, i.e. while the MD engine runs."""
     from scipy.spatial import cKDTree
+    from scipy.special import sph_harm_y
 
+    return cKDTree, sph_harm_y
+
+
+def _neighbour_pairs(pos: np.ndarray, box: float, rcut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kdtree = _scipy()[0]
     p = np.mod(pos, box)
-    tree = cKDTree(p, boxsize=box)
+    tree = kdtree(p, boxsize=box)
     pairs = tree.query_pairs(rcut, output_type="ndarray")
     d = p[pairs[:, 1]] - p[pairs[:, 0]]
     d -= box * np.rint(d / box)
@@ -51,7 +60,7 @@ def solid_fraction(pos: np.ndarray, box: float, rcut: float | None = None) -> fl
     theta = np.arccos(np.clip(d[:, 2] / r, -1, 1))
     phi = np.arctan2(d[:, 1], d[:, 0])
     m = np.arange(-6, 7)
-    y = sph_harm_y(6, m[:, None], theta[None, :], phi[None, :])  # (13, n_bonds)
+    y = _scipy()[1](6, m[:, None], theta[None, :], phi[None, :])  # (13, n_bonds)
     q = np.zeros((13, n), dtype=complex)
     nb = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
     np.add.at(q.T, i, y.T)
@@ -101,6 +110,8 @@ class PhaseDetector:
         self._disp: list[float] = []
 
     def add_frame(self, pos: np.ndarray, box: float, q6: bool = True) -> None:
+        """Add one frame (positions nm, box edge nm); ``q6`` also computes its solid fraction."""
+        _scipy()  # load scipy now (during the MD run), not at the last frames' q6
         self._disp.append(dispersion_index(pos, box))
         if q6:
             self._solid.append(solid_fraction(pos, box))

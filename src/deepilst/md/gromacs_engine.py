@@ -1,15 +1,20 @@
 """GROMACS backend (``gmx`` on PATH): NVT Nose-Hoover with leap-frog, plain cutoff at r_c
 (``vdw-modifier = None``: forces and energies truncated, as in OpenMM), ``DispCorr = EnerPres``.
 
-Frames go to a temporary compressed trajectory (0.1 pm precision) that is read, analysed
-and deleted with its directory right after the run; nothing but the record is kept.
+Frames go to a temporary uncompressed .trr that is read and analysed *while mdrun runs* (each
+frame as soon as all its bytes are on disk), so the analysis overlaps the MD on a second core.
+Positions are rounded exactly as a compressed .xtc of precision 1e-4 nm stores them (bit for
+bit: :func:`xtc_round`), which keeps records identical to those of the former .xtc reader.
+The directory is deleted right after the run; nothing but the record is kept.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -64,8 +69,50 @@ deepilst LJ fluid
 """
 
 
+#: Precision of the positions the analysis sees: those of a GROMACS .xtc with
+#: ``compressed-x-precision = 10000`` (1e-4 nm), the trajectory format deepilst used first.
+XTC_PRECISION = 10000.0
+_TRR_MAGIC = 1993
+_POLL_S = 0.01  # seconds between looks at the growing trajectory
+
+
+def xtc_round(x: np.ndarray, precision: float = XTC_PRECISION) -> np.ndarray:
+    """Positions [nm] as a GROMACS .xtc of ``precision`` (1/nm) stores and returns them.
+
+    Bit for bit what ``mdrun`` writes (``(int)(x * p +- 0.5)`` in float32) and what
+    ``libxdrfile`` decodes (``int * (1/p)`` in float32); returned as float32.
+    """
+    xf = np.asarray(x, dtype=np.float32)
+    p = np.float32(precision)
+    lf = xf * p
+    lf = np.where(xf >= 0, lf + np.float32(0.5), lf - np.float32(0.5))
+    return np.trunc(lf).astype(np.int32).astype(np.float32) * (np.float32(1.0) / p)
+
+
+def trr_layout(head: bytes) -> tuple[int, int, int, str]:
+    """Layout of the frames of a .trr from its first >= 76 bytes.
+
+    Returns (byte offset of the positions in a frame, frame size in bytes, N, numpy dtype of the
+    reals: '>f4' or '>f8'). Every frame of one mdrun has the same layout (same contents).
+    Raises :class:`SimulationError` for anything but a GROMACS .trr with positions.
+    """
+    magic, _slen, nchar = struct.unpack(">3i", head[:12])
+    if magic != _TRR_MAGIC:
+        raise SimulationError(f"not a .trr file (magic {magic})")
+    o = 12 + (nchar + 3) // 4 * 4
+    (ir, e, box, vir, pres, top, sym, x, v, f, natoms, _step, _nre) = struct.unpack(
+        ">13i", head[o:o + 52])
+    if natoms <= 0 or x <= 0 or x % (3 * natoms):
+        raise SimulationError(f"trajectory without positions (natoms {natoms}, x_size {x})")
+    real = x // (3 * natoms)
+    hdr = o + 52 + 2 * real  # + time and lambda
+    x_off = hdr + ir + e + box + vir + pres + top + sym
+    return x_off, x_off + x + v + f, natoms, ">f4" if real == 4 else ">f8"
+
+
 def mdp(spec: SimSpec, output: bool = True) -> str:
-    """The .mdp of a run: equilibration and production in one trajectory."""
+    """The .mdp of a run: equilibration and production in one trajectory (positions every
+    ``sample_every`` steps to an uncompressed .trr, energies to the .edr)."""
     k = spec.protocol.sample_every
     nout = k if output else 0
     # Nose-Hoover is applied every step: with nsttcouple = 10 and dt = 5 fs (50 fs against
@@ -100,30 +147,42 @@ nsttcouple      = 1
 nstcalcenergy   = {nce}
 nstenergy       = {nout}
 nstlog          = 0
-nstxout         = 0
+nstxout         = {nout}
 nstvout         = 0
 nstfout         = 0
-nstxout-compressed = {nout}
-compressed-x-precision = 10000
+nstxout-compressed = 0
 """
 
 
+@functools.cache
+def _gmx_version(gmx: str) -> str:
+    out = subprocess.run([gmx, "--version"], capture_output=True, text=True).stdout
+    return next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                 if ln.strip().startswith("GROMACS version:")), "unknown")
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, GMX_MAXBACKUP="-1", OMP_NUM_THREADS="1")
+
+
+def _failure(cmd: list[str], returncode: int, stdout: str, stderr: str) -> SimulationError:
+    tail = (stderr or stdout).strip().splitlines()
+    msg = next((ln for ln in reversed(tail) if ln.strip() and not ln.startswith("-")), "")
+    # GROMACS prints the reason in an error block; keep its first informative lines
+    if "Fatal error:" in stderr:
+        msg = " ".join(stderr.split("Fatal error:")[1].strip().split("\n")[:3])
+    return SimulationError(f"gmx {cmd[2]} failed (exit {returncode}): {msg}")
+
+
 def _run(cmd: list[str], cwd: Path, stdin: str | None = None, timeout: float = 600.0) -> str:
-    env = dict(os.environ, GMX_MAXBACKUP="-1", OMP_NUM_THREADS="1")
     try:
-        p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=env,
+        p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=_env(),
                            timeout=timeout)
     except subprocess.TimeoutExpired:
         # a blown-up system can send mdrun's pair search into an endless loop
         raise SimulationError(f"gmx {cmd[2]} timed out after {timeout:.0f} s") from None
     if p.returncode != 0:
-        tail = (p.stderr or p.stdout).strip().splitlines()
-        msg = next((ln for ln in reversed(tail) if ln.strip() and not ln.startswith("-")), "")
-        # GROMACS prints the reason in an error block; keep its first informative lines
-        err = p.stderr
-        if "Fatal error:" in err:
-            msg = " ".join(err.split("Fatal error:")[1].strip().split("\n")[:3])
-        raise SimulationError(f"gmx {cmd[2]} failed (exit {p.returncode}): {msg}")
+        raise _failure(cmd, p.returncode, p.stdout, p.stderr)
     return p.stdout + p.stderr
 
 
@@ -142,11 +201,8 @@ class GromacsEngine(Engine):
         return gmx_binary() is not None
 
     def version(self) -> str:
-        out = subprocess.run([self.gmx, "--version"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.strip().startswith("GROMACS version:"):
-                return line.split(":", 1)[1].strip()
-        return "unknown"
+        """GROMACS version string (``gmx --version`` runs once per process and binary)."""
+        return _gmx_version(self.gmx)
 
     def _prepare(self, spec: SimSpec, d: Path, output: bool = True) -> None:
         write_gro(d / "conf.gro", lattice_positions(spec.protocol.n_particles, spec.box_length,
@@ -156,34 +212,86 @@ class GromacsEngine(Engine):
         _run([self.gmx, "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
               "-o", "md.tpr", "-po", "mdout.mdp", "-maxwarn", "2"], d)
 
-    def _mdrun(self, d: Path, spec: SimSpec) -> None:
+    def _mdrun_cmd(self) -> list[str]:
+        return [self.gmx, "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
+                "-pin", "off", "-nb", "cpu"]
+
+    @staticmethod
+    def _mdrun_timeout(spec: SimSpec) -> float:
         # generous limit: 20x the time at 1e6 atom-steps/s (GROMACS does ~7e6 on one core)
         atom_steps = spec.protocol.n_particles * (spec.n_equil_steps + spec.n_prod_steps)
-        _run([self.gmx, "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
-              "-pin", "off", "-nb", "cpu"], d, timeout=60.0 + 20.0 * atom_steps / 1e6)
+        return 60.0 + 20.0 * atom_steps / 1e6
 
-    def run(self, spec: SimSpec, sink: FrameSink) -> EngineRun:
-        from MDAnalysis.lib.formats.libmdaxdr import XTCFile
+    def _mdrun(self, d: Path, spec: SimSpec) -> None:
+        _run(self._mdrun_cmd(), d, timeout=self._mdrun_timeout(spec))
 
+    def _stream(self, d: Path, spec: SimSpec, sink: FrameSink) -> None:
+        """Run mdrun in the background and feed every production frame of its growing
+        ``md.trr`` to ``sink`` as soon as the frame is complete on disk (positions rounded
+        by :func:`xtc_round`, float64 nm). Raises :class:`SimulationError`."""
         k = spec.protocol.sample_every
         n_frames = spec.n_prod_steps // k
         first = spec.n_equil_steps // k + 1  # frame 0 is the start configuration
+        n_total = first + n_frames
+        cmd = self._mdrun_cmd()
+        timeout = self._mdrun_timeout(spec)
+        trr = d / "md.trr"
+        with open(d / "mdrun.out", "w+") as out, open(d / "mdrun.err", "w+") as err:
+            t0 = time.monotonic()
+            proc = subprocess.Popen(cmd, cwd=d, env=_env(), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=err)
+            fh = None
+            layout: tuple[int, int, int, str] | None = None
+            idx = 0
+            try:
+                while True:
+                    finished = proc.poll() is not None  # look at the file *after* this
+                    if fh is None and trr.exists():
+                        fh = open(trr, "rb")
+                    if fh is not None:
+                        size = os.fstat(fh.fileno()).st_size
+                        if layout is None and size >= 128:
+                            layout = trr_layout(os.pread(fh.fileno(), 128, 0))
+                            if layout[2] != spec.protocol.n_particles:
+                                raise SimulationError(f"trajectory has {layout[2]} atoms")
+                        if layout is not None:
+                            x_off, fsize, natoms, real = layout
+                            while (idx + 1) * fsize <= size and idx < n_total:
+                                buf = fh.read(fsize)
+                                if idx >= first:
+                                    x = np.frombuffer(buf, dtype=real, count=3 * natoms,
+                                                      offset=x_off).reshape(natoms, 3)
+                                    if not np.all(np.abs(x) < 2e9 / XTC_PRECISION):
+                                        raise SimulationError(
+                                            f"non-finite or runaway positions at frame {idx}")
+                                    sink(xtc_round(x).astype(np.float64), idx - first)
+                                idx += 1
+                    if finished:
+                        break
+                    if time.monotonic() - t0 > timeout:
+                        # a blown-up system can send mdrun's pair search into an endless loop
+                        raise SimulationError(f"gmx mdrun timed out after {timeout:.0f} s")
+                    time.sleep(_POLL_S)
+            finally:
+                if fh is not None:
+                    fh.close()
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            if proc.returncode != 0:
+                out.seek(0)
+                err.seek(0)
+                raise _failure(cmd, proc.returncode, out.read(), err.read())
+        if layout is None or idx != n_total or trr.stat().st_size != n_total * layout[1]:
+            raise SimulationError(f"expected {n_frames} production frames, read {idx - first}")
+
+    def run(self, spec: SimSpec, sink: FrameSink) -> EngineRun:
+        k = spec.protocol.sample_every
+        n_frames = spec.n_prod_steps // k
         with tempfile.TemporaryDirectory(prefix="deepilst-gmx-") as tmp:
             d = Path(tmp)
             self._prepare(spec, d)
-            self._mdrun(d, spec)
-            got = 0
-            with XTCFile(str(d / "md.xtc")) as xtc:
-                for idx, fr in enumerate(xtc):
-                    if idx < first:
-                        continue
-                    pos = np.asarray(fr.x, dtype=np.float64)
-                    if not np.all(np.isfinite(pos)):
-                        raise SimulationError(f"non-finite positions at frame {idx}")
-                    sink(pos, got)
-                    got += 1
-            if got != n_frames:
-                raise SimulationError(f"expected {n_frames} production frames, read {got}")
+            self._stream(d, spec, sink)
             b = spec.n_equil_steps * spec.dt + 0.5 * k * spec.dt
             _run([self.gmx, "-quiet", "energy", "-f", "md.edr", "-o", "energy.xvg",
                   "-b", f"{b:.6f}"], d, stdin="Potential\nPressure\nTemperature\n\n")
