@@ -56,7 +56,7 @@ def test_gromacs_and_openmm_rdfs_agree():
 
 def test_dilute_limit_is_boltzmann_factor():
     """At low density g(r) -> exp(-u(r)/kT)."""
-    from deepilst.units import lj_potential
+    from deepilst.potentials import lj_potential
 
     spec = argon_spec(2.88, 0.02, "openmm", n=400, equil_ps=10, prod_ps=400)
     rec = simulate(spec)
