@@ -1,7 +1,8 @@
 """Bin width must not change the answer (issue 13, item 1): one trajectory, many histograms.
 
 For >= 10 fluid Table-1 states, one GROMACS run each (N = 1000, 50 ps equilibration + 300 ps
-production, a frame every ~1 ps; every mdrun under ``flock /tmp/deepilst-md.lock``), then
+production, a frame every ~1 ps; every mdrun under ``flock`` on ``$TMPDIR/deepilst-md.lock``
+or ``$DEEPILST_MD_LOCK``), then
 ``gmx rdf`` and MDAnalysis ``InterRDF`` (exclusion_block=(1, 1)) at 0.001, 0.002, 0.005, 0.01
 and 0.02 nm, and the exact reference: the trajectory histogrammed at 0.0005 nm by deepilst and
 rebinned onto the model shells (how training data are made). Every file is predicted with the
@@ -20,16 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCK = "/tmp/deepilst-md.lock"
+LOCK = os.environ.get("DEEPILST_MD_LOCK", str(Path(tempfile.gettempdir()) / "deepilst-md.lock"))
 WIDTHS = (0.001, 0.002, 0.005, 0.01, 0.02)
 EQUIL_PS, PROD_PS, FRAME_PS = 50.0, 300.0, 1.0
 SEED = 13
