@@ -7,7 +7,8 @@ another input we
 1. take the standard error sigma_g(r) of each point of g: the input's error column
    (``"file"``), a reference noise model scaled to the run length the user states
    (``"prod_ps"``: sigma_ref * sqrt(350 ps / prod_ps * 1000 / N)), or g's own bin-to-bin scatter
-   (``"scatter"``, for ``gmx rdf`` output, which has no errors);
+   (``"scatter"``, for ``gmx rdf`` output, which has no errors: its level on the reference
+   model's shape, since a running median flattens the first peak, where the noise is largest);
 2. predict on ``n_draws`` noisy copies g + sigma_g z (z standard normal, independent bins: the
    noise of g on 0.005 nm bins is close to independent) and take the covariance N_in of u over
    the draws;
@@ -197,7 +198,10 @@ def noise_aware(model, g: np.ndarray, temperature: float, density: float, res: d
         if source == "prod_ps":
             s2 = (REF_PROD_PS / float(prod_ps)) * (REF_N_PARTICLES / float(n_particles))
         else:
-            s2 = noise_ratio(rr, g, sig_g, reference_sigma(rr, g, temperature, density, c12, c6))
+            ref = reference_sigma(rr, g, temperature, density, c12, c6)
+            s2 = noise_ratio(rr, g, sig_g, ref)
+            if source == "scatter":  # the scatter's level, on the reference model's shape
+                sig_g = ref * np.sqrt(s2) if np.isfinite(s2) else sig_g
         info["noise_ratio"] = s2 if np.isfinite(s2) else None
         if np.isfinite(s2) and s2 > 1.0:
             n_cov = noise_covariance(model, g[None], sig_g[None], temperature, density, n_draws,
