@@ -8,7 +8,9 @@ C12 and C6, with a binomial 95 % band, and the median relative interval width, f
 * ``current``: the model's own intervals (calibrated on 350-ps RDFs),
 * ``file``: noise-aware intervals with the run's error column (block standard errors),
 * ``scatter``: noise-aware, sigma_g estimated from g's bin-to-bin scatter (``gmx rdf`` input),
-* ``prod_ps``: noise-aware, sigma_g from the reference noise model and the stated run length.
+* ``prod_ps``: noise-aware, the stated run length (reference noise model), raised to the
+  scatter level when that is higher (what ``deepilst predict --prod-ps`` does),
+* ``prod_ps_only``: the stated run length alone.
 
     flock /tmp/deepilst-md.lock python benchmarks/input_noise.py --simulate-only
     python benchmarks/input_noise.py --evaluate-only    # scores the finished runs
@@ -72,7 +74,7 @@ def plan_specs(n: int):
     return specs
 
 
-MODES = ("current", "file", "scatter", "prod_ps")
+MODES = ("current", "file", "scatter", "prod_ps", "prod_ps_only")
 
 
 def binomial_band(n: int, p: float = 0.95) -> list[float]:
@@ -113,8 +115,9 @@ def score(model, g: np.ndarray, g_err: np.ndarray, T: np.ndarray, rho: np.ndarra
             else:
                 up, info = noise_aware(model, g[i], float(T[i]), float(rho[i]), res=one,
                                        g_err=g_err[i] if mode == "file" else None,
-                                       prod_ps=prod_ps if mode == "prod_ps" else None,
-                                       n_draws=draws, seed=seed + i)
+                                       prod_ps=prod_ps if mode.startswith("prod_ps") else None,
+                                       scatter=mode != "prod_ps_only", n_draws=draws,
+                                       seed=seed + i)
                 s2.append(np.nan if info["noise_ratio"] is None else info["noise_ratio"])
             for q in ("C12", "C6"):
                 lo, hi = up[q + "_95"][0]

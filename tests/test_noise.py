@@ -60,7 +60,8 @@ def test_zero_noise_returns_the_models_own_intervals(ens, test_states):
         np.testing.assert_allclose(up[q + "_std"], res[q + "_std"], rtol=1e-10)
         np.testing.assert_allclose(up[q + "_95"], res[q + "_95"], rtol=1e-10)
     # a 350-ps run of 1000 particles is the reference: nothing added
-    up, info = inn.noise_aware(ens, a.g[0], float(a.T[0]), float(a.rho[0]), res=res, prod_ps=350.0)
+    up, info = inn.noise_aware(ens, a.g[0], float(a.T[0]), float(a.rho[0]), res=res, prod_ps=350.0,
+                               scatter=False)
     assert info["noise_ratio"] == pytest.approx(1.0) and info["C12_std_from_input"] == 0.0
     np.testing.assert_allclose(up["C12_95"], res["C12_95"], rtol=1e-10)
 
@@ -122,10 +123,16 @@ def test_input_sigma_order_of_preference(test_states):
     a, ge = test_states
     r = np.arange(301) * 0.005
     args = (r, a.g[0], float(a.T[0]), float(a.rho[0]), float(a.C12[0]), float(a.C6[0]))
-    assert inn.input_sigma(*args, g_err=ge[0], prod_ps=20.0)[1] == "file"
-    assert inn.input_sigma(*args, prod_ps=20.0)[1] == "prod_ps"
-    assert inn.input_sigma(*args)[1] == "scatter"
-    assert inn.input_sigma(*args, scatter=False) == (None, "none")
+    assert inn.input_sigma(*args, g_err=ge[0], prod_ps=20.0)[2] == "file"
+    e, s2, src, extra = inn.input_sigma(*args, prod_ps=20.0)
+    assert src == "prod_ps" and s2 == pytest.approx(17.5) and "noise_ratio_scatter" in extra
+    np.testing.assert_allclose(e, inn.reference_sigma(*args, prod_ps=20.0))
+    # a stated run length below the scatter level is raised to it
+    e, s2, src, extra = inn.input_sigma(*args, prod_ps=35000.0)
+    assert src == "scatter" and s2 == pytest.approx(extra["noise_ratio_scatter"])
+    assert inn.input_sigma(*args)[2] == "scatter"
+    e, s2, src, extra = inn.input_sigma(*args, scatter=False)
+    assert e is None and np.isnan(s2) and src == "none" and extra == {}
     with pytest.raises(ParameterError):
         inn.noise_covariance(LinearModel(), np.ones((1, 50)), np.ones((1, 50)), 300.0, 10.0,
                              n_draws=2)

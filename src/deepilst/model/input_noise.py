@@ -6,9 +6,9 @@ another input we
 
 1. take the standard error sigma_g(r) of each point of g: the input's error column
    (``"file"``), a reference noise model scaled to the run length the user states
-   (``"prod_ps"``: sigma_ref * sqrt(350 ps / prod_ps * 1000 / N)), or g's own bin-to-bin scatter
-   (``"scatter"``, for ``gmx rdf`` output, which has no errors: its level on the reference
-   model's shape, since a running median flattens the first peak, where the noise is largest);
+   (``"prod_ps"``: sigma_ref * sqrt(350 ps / prod_ps * 1000 / N), or g's scatter level when that
+   is higher), or g's own bin-to-bin scatter (``"scatter"``, for ``gmx rdf`` output, which has no
+   errors); see :func:`input_sigma`;
 2. predict on ``n_draws`` noisy copies g + sigma_g z (z standard normal, independent bins: the
    noise of g on 0.005 nm bins is close to independent) and take the covariance N_in of u over
    the draws;
@@ -139,17 +139,36 @@ def intervals(res: dict, log_cov: np.ndarray) -> dict[str, np.ndarray]:
 def input_sigma(r: np.ndarray, g: np.ndarray, temperature: float, density: float, c12: float,
                 c6: float, g_err: np.ndarray | None = None, prod_ps: float | None = None,
                 n_particles: int = REF_N_PARTICLES, scatter: bool = True
-                ) -> tuple[np.ndarray | None, str]:
-    """The standard errors of one input g(r) and where they come from: the error column
-    (``"file"``), the stated run length (``"prod_ps"``, reference model), g's bin-to-bin
-    scatter (``"scatter"``), or none (``(None, "none")``), in that order of preference."""
+                ) -> tuple[np.ndarray | None, float, str, dict]:
+    """The standard errors of one input g(r) [on ``r``, nm], their variance relative to the
+    reference 350-ps input (s2) and where they come from.
+
+    In order of preference: the error column ``g_err`` (``"file"``); the stated run length
+    ``prod_ps`` [ps] of ``n_particles`` particles (``"prod_ps"``: s2 = 350/prod_ps * 1000/N),
+    raised to g's bin-to-bin scatter level when ``scatter`` and that is larger (``"scatter"``:
+    frames sparser than ~1 ps, or a thinner sample than stated, make more noise than the run
+    length implies); g's scatter alone (``"scatter"``); nothing (``(None, nan, "none", {})``).
+    Without an error column the errors are the reference model's shape scaled to s2 (a running
+    median flattens the first peak, where the noise is largest). The dict holds the s2 of each
+    estimate made (``noise_ratio_prod_ps``, ``noise_ratio_scatter``).
+    """
+    ref = reference_sigma(r, g, temperature, density, c12, c6)
     if g_err is not None:
-        return np.nan_to_num(np.asarray(g_err, dtype=float), nan=0.0), "file"
+        e = np.nan_to_num(np.asarray(g_err, dtype=float), nan=0.0)
+        return e, noise_ratio(r, g, e, ref), "file", {}
+    est: dict[str, float] = {}
     if prod_ps is not None:
-        return reference_sigma(r, g, temperature, density, c12, c6, prod_ps, n_particles), "prod_ps"
+        reference_sigma(r, g, temperature, density, c12, c6, prod_ps, n_particles)  # checks
+        est["prod_ps"] = (REF_PROD_PS / float(prod_ps)) * (REF_N_PARTICLES / float(n_particles))
     if scatter:
-        return scatter_sigma(g), "scatter"
-    return None, "none"
+        s2 = noise_ratio(r, g, scatter_sigma(g), ref)
+        if np.isfinite(s2):
+            est["scatter"] = s2
+    extra = {f"noise_ratio_{k}": v for k, v in est.items()}
+    if not est:
+        return None, float("nan"), "none", extra
+    source = max(est, key=lambda k: (est[k], k == "prod_ps"))
+    return ref * np.sqrt(est[source]), est[source], source, extra
 
 
 def scatter_sigma(g: np.ndarray, half_window: int = 20) -> np.ndarray:
@@ -178,8 +197,10 @@ def noise_aware(model, g: np.ndarray, temperature: float, density: float, res: d
 
     Returns ``(update, info)``: ``update`` holds ``log_cov`` (1, 2, 2) and the ``_std``/``_95``
     of every quantity including the input's noise (apply to the model's result ``res``, which
-    is computed when not given); ``info`` = {"source", "noise_ratio" (s2, the input's noise
-    variance over a 350-ps, 1000-particle input's), "excess_weight" (max(0, 1 - 1/s2)),
+    is computed when not given); ``info`` = {"source" (:func:`input_sigma`), "noise_ratio" (s2,
+    the input's noise variance over a 350-ps, 1000-particle input's; None when unknown),
+    "noise_ratio_prod_ps", "noise_ratio_scatter" (the estimates made), "excess_weight"
+    (max(0, 1 - 1/s2)),
     "n_draws", "C12_std_from_input", "C6_std_from_input" (standard deviations of the excess
     noise part alone, kJ mol^-1 nm^12 and ^6)}.
     """
@@ -189,27 +210,19 @@ def noise_aware(model, g: np.ndarray, temperature: float, density: float, res: d
         res = model.predict(g[None], temperature, density, r=r)
     one = {k: (v[:1] if isinstance(v, np.ndarray) else v) for k, v in res.items()}
     c12, c6 = float(np.ravel(one["C12"])[0]), float(np.ravel(one["C6"])[0])
-    sig_g, source = input_sigma(rr, g, temperature, density, c12, c6, g_err, prod_ps,
-                                n_particles, scatter)
-    info: dict = {"source": source, "noise_ratio": None, "excess_weight": 0.0, "n_draws": 0,
-                  "C12_std_from_input": 0.0, "C6_std_from_input": 0.0}
+    sig_g, s2, source, extra = input_sigma(rr, g, temperature, density, c12, c6, g_err,
+                                           prod_ps, n_particles, scatter)
+    info: dict = {"source": source, "noise_ratio": s2 if np.isfinite(s2) else None,
+                  "excess_weight": 0.0, "n_draws": 0, "C12_std_from_input": 0.0,
+                  "C6_std_from_input": 0.0, **extra}
     cov = np.asarray(one["log_cov"], dtype=float).reshape(1, 2, 2)
-    if sig_g is not None:
-        if source == "prod_ps":
-            s2 = (REF_PROD_PS / float(prod_ps)) * (REF_N_PARTICLES / float(n_particles))
-        else:
-            ref = reference_sigma(rr, g, temperature, density, c12, c6)
-            s2 = noise_ratio(rr, g, sig_g, ref)
-            if source == "scatter":  # the scatter's level, on the reference model's shape
-                sig_g = ref * np.sqrt(s2) if np.isfinite(s2) else sig_g
-        info["noise_ratio"] = s2 if np.isfinite(s2) else None
-        if np.isfinite(s2) and s2 > 1.0:
-            n_cov = noise_covariance(model, g[None], sig_g[None], temperature, density, n_draws,
-                                     seed, r=r)
-            w = 1.0 - 1.0 / s2
-            cov = combine(cov, n_cov, s2)
-            info.update(excess_weight=w, n_draws=int(n_draws))
-            for q, val in (("C12", c12), ("C6", c6)):
-                a = np.array(LOG_LINEAR[q])
-                info[q + "_std_from_input"] = float(val * np.sqrt(w * a @ n_cov[0] @ a))
+    if sig_g is not None and np.isfinite(s2) and s2 > 1.0:
+        n_cov = noise_covariance(model, g[None], sig_g[None], temperature, density, n_draws, seed,
+                                 r=r)
+        w = 1.0 - 1.0 / s2
+        cov = combine(cov, n_cov, s2)
+        info.update(excess_weight=w, n_draws=int(n_draws))
+        for q, val in (("C12", c12), ("C6", c6)):
+            a = np.array(LOG_LINEAR[q])
+            info[q + "_std_from_input"] = float(val * np.sqrt(w * a @ n_cov[0] @ a))
     return intervals(one, cov), info
