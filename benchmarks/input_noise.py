@@ -250,7 +250,7 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=45, help="states (each at 3 lengths)")
+    ap.add_argument("--n", type=int, default=80, help="states (each at 3 lengths)")
     ap.add_argument("--runs", default=str(ROOT / "runs" / "input_noise"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--simulate-only", action="store_true")
