@@ -104,10 +104,12 @@ def test_scatter_estimate_is_the_validate_estimator(test_states):
 def test_combine_adds_only_the_excess_over_the_reference():
     base = np.tile(np.eye(2), (3, 1, 1))
     noise = np.tile(np.array([[2.0, 1.0], [1.0, 2.0]]), (3, 1, 1))
-    out = inn.combine(base, noise, [0.5, np.nan, 4.0])
+    out = inn.combine(base, noise, [0.5, np.nan, 4.0], scale=1.0)
     np.testing.assert_allclose(out[0], base[0])
     np.testing.assert_allclose(out[1], base[1])
     np.testing.assert_allclose(out[2], base[2] + 0.75 * noise[2])
+    out = inn.combine(base, noise, [4.0, 4.0, 4.0])
+    np.testing.assert_allclose(out[2], base[2] + inn.NOISE_SCALE * 0.75 * noise[2])
 
 
 def test_intervals_reproduce_the_models_own(ens, test_states):
