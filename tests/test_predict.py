@@ -154,3 +154,21 @@ def load_arrays_argon_g():
     from deepilst.model.data import load_arrays
 
     return load_arrays(ROOT / "data" / "v1_argon.h5").g[60]
+
+
+def test_intervals_include_the_input_noise(ens, tmp_path):
+    """A short run's g gets wider intervals than a 350-ps one; the error column is read."""
+    g = np.loadtxt(EXAMPLE, comments=("#", "@"))
+    d350 = predict_file(EXAMPLE, 330.0, 16.5, ens, thermo=False)
+    assert d350["input_noise"]["source"] == "file"
+    d20 = predict_file(EXAMPLE, 330.0, 16.5, ens, thermo=False, err_column=None, prod_ps=20.0)
+    assert d20["input_noise"]["source"] == "prod_ps" and d20["input_noise"]["excess_weight"] > 0.5
+    assert d20["C12_std"] > 1.5 * d350["C12_std"] and d20["C6_std"] > 1.5 * d350["C6_std"]
+    assert d20["C12"] == d350["C12"]  # the estimate itself is unchanged
+    off = predict_file(EXAMPLE, 330.0, 16.5, ens, thermo=False, input_noise=False)
+    assert "input_noise" not in off
+    noisy = g[:, 1] + 4.0 * g[:, 2] * np.random.default_rng(0).standard_normal(len(g))
+    write_xvg(tmp_path / "noisy.xvg", g[:, 0], [noisy], legends=["g(r)"])
+    dn = predict_file(tmp_path / "noisy.xvg", 330.0, 16.5, ens, thermo=False)
+    assert dn["input_noise"]["source"] == "scatter" and dn["input_noise"]["noise_ratio"] > 5
+    assert dn["C12_std"] > d350["C12_std"]

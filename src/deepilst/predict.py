@@ -77,12 +77,20 @@ def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int,
 
 
 def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = True,
-                   n_draws: int = 200, seed: int = 0, r: np.ndarray | None = None) -> list[dict]:
+                   n_draws: int = 200, seed: int = 0, r: np.ndarray | None = None,
+                   g_err: np.ndarray | None = None, prod_ps: float | None = None,
+                   n_particles: int = 1000, input_noise: bool = True) -> list[dict]:
     """Predict for RDFs ``g`` (n, len(r)) on the grid ``r`` [nm] (default the model's) at
     temperatures [K] and densities [nm^-3]. Returns one result dict per RDF (see
     :func:`describe`), with the phase its structure shows (:mod:`deepilst.model.phase_check`);
     with ``thermo`` also ``P`` [bar] and ``U`` [kJ/mol per particle] with ``_std`` from
-    ``n_draws`` parameter draws."""
+    ``n_draws`` parameter draws.
+
+    With ``input_noise`` (ensemble only) the intervals include the input's own statistical noise
+    beyond that of the 350-ps runs the model is calibrated on
+    (:mod:`deepilst.model.input_noise`): from ``g_err`` (standard errors of g, same shape), else
+    from the run length ``prod_ps`` [ps] of ``n_particles`` particles, else from g's bin-to-bin
+    scatter; ``n_draws`` noisy copies of g each. ``input_noise`` in the result says which."""
     from deepilst.checks import required_r_max
     from deepilst.model.phase_check import shipped as phase_check
 
@@ -94,13 +102,28 @@ def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = Tr
         check_positive("temperature", float(t))
         check_positive("density", float(d))
     res = model.predict(g, T, rho, r=r)
+    r_in = r
     r = model.r_grid if r is None else np.asarray(r, dtype=float)
+    errs = None if g_err is None else np.array(g_err, dtype=float, ndmin=2)
+    if errs is not None and errs.shape != g.shape:
+        from deepilst.errors import InputError
+
+        raise InputError(f"g_err has shape {errs.shape} but g has {g.shape}")
     pc = phase_check()
     proba = pc.predict_proba(g, T, rho, r=r)
     labels = pc.label(g, T, rho, r=r)
     out = []
     for i in range(n):
         ri = {k: (v[i] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in res.items()}
+        if input_noise and model.kind == "ensemble":
+            from deepilst.model.input_noise import noise_aware
+
+            one = {k: v[i:i + 1] for k, v in res.items() if isinstance(v, np.ndarray) and len(v) == n}
+            up, info = noise_aware(model, g[i], float(T[i]), float(rho[i]), res=one,
+                                   g_err=None if errs is None else errs[i], prod_ps=prod_ps,
+                                   n_particles=n_particles, n_draws=n_draws, seed=seed + i, r=r_in)
+            ri.update({k: v[0] for k, v in up.items()})
+            ri["input_noise"] = info
         ri["phase"] = str(labels[i])
         ri["phase_probability"] = float(proba[i, pc.classes.index(ri["phase"])])
         ri["r_max_read"] = required_r_max(model, float(rho[i]))
@@ -133,6 +156,8 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
     for k in ("phase", "phase_probability", "r_max_read"):
         if k in ri:
             d["domain"][k] = ri[k]
+    if "input_noise" in ri:
+        d["input_noise"] = ri["input_noise"]
     w = []
     from deepilst.model.domain import design_box
 
@@ -174,9 +199,27 @@ def describe(ri: dict, T: float, rho: float, model) -> dict:
     return d
 
 
+def parse_err_column(value: int | str | None) -> int | str | None:
+    """An error-column choice: "auto", "none"/None, or a data column number >= 1."""
+    from deepilst.errors import ParameterError
+
+    if value is None or value in ("none", "auto"):
+        return None if value in (None, "none") else "auto"
+    try:
+        col = int(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"err_column must be 'auto', 'none' or a column number, got {value!r}"
+                             ) from None
+    if col < 1:
+        raise ParameterError(f"err_column must be a data column number >= 1, got {col}")
+    return col
+
+
 def predict_file(path: str | Path, temperature: float, density: float, model=None,
                  column: int = 1, thermo: bool = True, r_unit: str | None = None,
-                 bin_width: float | None = None) -> dict:
+                 bin_width: float | None = None, err_column: int | str | None = "auto",
+                 prod_ps: float | None = None, n_particles: int = 1000,
+                 input_noise: bool = True) -> dict:
     """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`).
 
     The file is read as a histogram: its bins are recovered from the r column (``bin_width``
@@ -184,24 +227,45 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     onto the model's shells conserving pair counts, as training data are made. The raw input
     is checked first (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r)
     at this state, or does not reach the r the model reads); any input reaching that r is
-    accepted. ``input_bins`` in the result says what was inferred."""
+    accepted. ``input_bins`` in the result says what was inferred.
+
+    ``err_column``: data column with the standard errors of g ("auto": the next column when an
+    .xvg legend names an error; None: none). Without errors the input's noise comes from
+    ``prod_ps`` [ps] of ``n_particles`` particles, else from g's scatter (see
+    :func:`predict_arrays`)."""
     from deepilst.checks import check_rdf, required_r_max
     from deepilst.rdf import DR
-    from deepilst.rdfio import inspect_rdf, shells_of
+    from deepilst.rdfio import RDFInput, inspect_rdf, shells_of
 
     check_positive("temperature", temperature)
     check_positive("density", density)
+    if prod_ps is not None:
+        check_positive("prod_ps", prod_ps)
+    if int(n_particles) < 2:
+        from deepilst.errors import ParameterError
+
+        raise ParameterError(f"n_particles must be >= 2, got {n_particles}")
+    err_column = parse_err_column(err_column)
     model = model if model is not None else load_model()
     inp = inspect_rdf(path, column, bin_width=bin_width, r_unit=r_unit)
     need = required_r_max(model, density)
     check_rdf(inp.bins.centres, inp.g, temperature, density, str(path), r_max_read=need)
+    if err_column is None or not input_noise:
+        inp = RDFInput(inp.bins, inp.g, None, None)
+    elif err_column != "auto":
+        e = inspect_rdf(path, int(err_column), bin_width=bin_width, r_unit=r_unit)
+        inp = RDFInput(inp.bins, inp.g, e.g, int(err_column))
     grid = model.r_grid
     if need > grid[-1] + 1e-9 and model.kind != "paper":  # dilute: read beyond the model grid
         step = float(grid[1] - grid[0]) if len(grid) > 1 else DR
         grid = np.round(step * np.arange(int(np.ceil(need / step)) + 1), 10)
-    g, _ = shells_of(inp, grid, str(path), r_max=min(need, float(grid[-1])))
+    g, ge = shells_of(inp, grid, str(path), r_max=min(need, float(grid[-1])))
+    if ge is not None:
+        ge = np.where(np.isfinite(ge), ge, 0.0)
     d = predict_arrays(model, g[None], temperature, density, thermo=thermo,
-                       r=None if grid is model.r_grid else grid)[0]
+                       r=None if grid is model.r_grid else grid,
+                       g_err=None if ge is None else ge[None], prod_ps=prod_ps,
+                       n_particles=n_particles, input_noise=input_noise)[0]
     d["file"] = str(path)
     d["input_bins"] = inp.describe()
     return d
@@ -217,6 +281,15 @@ def format_table(d: dict) -> str:
     for k, u in units.items():
         lo, hi = d[k + "_95"]
         lines.append(f"{k:9}{d[k]:13.5e}{d[k + '_std']:12.3e}   [{lo:.4e}, {hi:.4e}]  {u}")
+    inn = d.get("input_noise")
+    if inn and inn["source"] != "none":
+        ratio = inn["noise_ratio"]
+        lines.append(f"input noise ({inn['source']}): "
+                     + ("unknown" if ratio is None else f"{ratio:.2g} x the variance of a 350-ps, "
+                        "1000-particle run")
+                     + (f"; adds C12 +- {inn['C12_std_from_input']:.2e}, C6 +- "
+                        f"{inn['C6_std_from_input']:.2e} (in the std above)"
+                        if inn["excess_weight"] > 0 else ""))
     lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
                  f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
     if "P" in d:

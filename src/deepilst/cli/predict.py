@@ -30,6 +30,16 @@ def add_predict_commands(sub) -> None:
                    help="bin width of the files, nm (default: inferred from the r column)")
     p.add_argument("--strict", action="store_true",
                    help="exit 3 and print no snippets when any input is outside the training domain")
+    p.add_argument("--err-column", default="auto",
+                   help="data column with the standard errors of g: a number, 'auto' (the next "
+                   "column when the .xvg legend names an error) or 'none'")
+    p.add_argument("--prod-ps", type=float, default=None,
+                   help="production length of the run behind g, ps: sets the input's noise when "
+                   "the file has no errors (default: estimated from g's bin-to-bin scatter)")
+    p.add_argument("--n-particles", type=int, default=1000,
+                   help="particles (molecules) in that run, with --prod-ps (default 1000)")
+    p.add_argument("--input-noise", action=argparse.BooleanOptionalAction, default=True,
+                   help="widen the intervals by the input's own noise (default on)")
     p.set_defaults(handler=_predict)
 
     b = sub.add_parser("batch", help="predict for many g(r) files listed in a CSV manifest",
@@ -62,16 +72,19 @@ def add_predict_commands(sub) -> None:
 
 
 def _predict(a: argparse.Namespace) -> int:
-    from deepilst.predict import format_table, load_model, predict_file
+    from deepilst.predict import format_table, load_model, parse_err_column, predict_file
     from deepilst.snippets import snippets
     from deepilst.units import check_positive
 
     check_positive("temperature", a.temperature)
     check_positive("density", a.density)
     snippets(1.0, 1.0, name=a.name, mass=a.mass, element=a.element)  # bad options fail first
+    err_col = parse_err_column(a.err_column)
     m = load_model(a.model)
     results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit,
-                            bin_width=a.bin_width) for f in a.files]
+                            bin_width=a.bin_width, err_column=err_col, prod_ps=a.prod_ps,
+                            n_particles=a.n_particles, input_noise=a.input_noise)
+               for f in a.files]
     refused = a.strict and not all(d["in_domain"] for d in results)
     if not refused:
         for d in results:
