@@ -31,6 +31,8 @@ DATA = ROOT / "data"
 FIX = ROOT / "tests" / "data"
 LOCK = os.environ.get("DEEPILST_MD_LOCK", str(Path(tempfile.gettempdir()) / "deepilst-md.lock"))
 ARGON = (9.70e-6, 6.22e-3)
+#: temporary directories whose names are cut from recorded messages (no machine paths)
+SCRUB: list[str] = []
 
 
 def cli(*args: str, md: bool = False) -> dict:
@@ -41,7 +43,10 @@ def cli(*args: str, md: bool = False) -> dict:
     if md and shutil.which("flock"):
         cmd = ["flock", LOCK, *cmd]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    out: dict = {"exit": p.returncode, "stderr": (p.stderr.strip().splitlines() or [""])[-1]}
+    err = (p.stderr.strip().splitlines() or [""])[-1]
+    for d in SCRUB:
+        err = err.replace(d + os.sep, "")
+    out: dict = {"exit": p.returncode, "stderr": err}
     try:
         out["json"] = json.loads(p.stdout)
     except ValueError:
@@ -186,6 +191,7 @@ def edge_rows() -> list[dict]:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        SCRUB.append(tmp)
         for i in (0, 120):  # 290 K, 8 nm^-3 and 400 K, 19.4 nm^-3
             s = get_sample(DATA / "v1_argon.h5", i)
             f = export_xvg(DATA / "v1_argon.h5", i, Path(tmp) / f"edge_{i}.xvg")
@@ -237,6 +243,7 @@ def main() -> None:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        SCRUB.append(str(work))
         res = {"bin_width": bin_width_rows(), "garbage": garbage_rows(work),
                "solids": solid_rows(work), "r_range": range_rows(work), "edges": edge_rows(),
                "snippets": snippet_row(),
@@ -255,7 +262,7 @@ def main() -> None:
         for row in res[k]:
             tail = row.get("error") or (f"C12 {row.get('C12_err_pct', float('nan')):+.2f} % C6 "
                                         f"{row.get('C6_err_pct', float('nan')):+.2f} %, in domain "
-                                        f"{row.get('in_domain')}")
+                                        f"{row.get('in_domain')}; " + " | ".join(row["warnings"]))
             print(f"{row['row'][:55]:55s} exit {row['exit']}  {tail[:110]}")
     for k, v in res["solids"].items():
         print(f"test-set {k}: {v['flagged']} of {v['n']} flagged or refused")

@@ -66,3 +66,13 @@ def test_model_gives_same_parameters_across_widths(model):
     # (linear interpolation of the same files: -19 %, -21 % at 0.02 nm)
     assert np.abs(c12).max() < 0.015 and np.abs(c6).max() < 0.025
     assert abs(res["C12"][0] / C12 - 1) < 0.03
+
+
+def test_coarse_bins_are_warned_about():
+    """0.02 nm bins still give an answer, with a warning that says how far off it can be."""
+    from deepilst.predict import predict_file
+
+    d = predict_file(DATA / "argon_gmx_rdf_bin0.02.xvg", T, RHO, thermo=False)
+    assert any("0.02 nm wide" in w for w in d["warnings"])
+    d = predict_file(DATA / "argon_gmx_rdf_bin0.005.xvg", T, RHO, thermo=False)
+    assert not any("nm wide" in w for w in d["warnings"])
