@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deepilst.dataset.schema import portable_path
+
 ROOT = Path(__file__).resolve().parents[1]
 LENGTHS = (20.0, 100.0, 350.0)
 SEED0 = 9001
@@ -231,7 +233,8 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
     model = load_model(model_name)
     doc = {
         "issue": "13 item 2: intervals that know the input's noise",
-        "command": "python benchmarks/input_noise.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/input_noise.py " + " ".join(
+            portable_path(a) if a.startswith("/") else a for a in sys.argv[1:]),
         "model": model_name or "ensemble (shipped)",
         "method": {"reference_prod_ps": input_noise.REF_PROD_PS,
                    "reference_n_particles": input_noise.REF_N_PARTICLES,
