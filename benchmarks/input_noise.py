@@ -12,7 +12,7 @@ C12 and C6, with a binomial 95 % band, and the median relative interval width, f
   scatter level when that is higher (what ``deepilst predict --prod-ps`` does),
 * ``prod_ps_only``: the stated run length alone.
 
-    flock /tmp/deepilst-md.lock python benchmarks/input_noise.py --simulate-only
+    flock "$TMPDIR/deepilst-md.lock" python benchmarks/input_noise.py --simulate-only
     python benchmarks/input_noise.py --evaluate-only    # scores the finished runs
 
 Simulations go to runs/input_noise (resumable, git-ignored). Writes
