@@ -239,8 +239,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         return pred[(i, conv)][k] / ref - 1.0
 
     def table(sel: list[int]) -> dict:
-        res: dict = {}
-        if not sel:
+        res: dict = {"n": len(sel)}
+        if len(sel) < 2:
             return res
         noise = {k: paired([pred[(i, "ref2")][k] / pred[(i, "ref")][k] - 1.0 for i in sel])
                  for k in keys}
