@@ -255,10 +255,28 @@ def cmd_analyse(args: argparse.Namespace) -> int:
             for k in keys:
                 d[k]["z"] = d[k]["mean_pct"] / d[k]["se_pct"] if d[k]["se_pct"] > 0 else math.nan
                 d[k]["noise_sd_pct_expected"] = noise[k]["sd_pct"] * math.sqrt(3) / 2
+            d["slope_vs_x"] = {k: slope([x_of(i, c) for i in sel], [rel(i, k, c.name) for i in sel])
+                               for k in keys}
             d["eps_rdf"] = eps_stats([eps_rdf(r, g_of(i, c.name), g_of(i, "ref")) for i in sel])
             d["convention"] = c.description
             res[c.name] = d
         return res
+
+    def x_of(i: int, conv: Convention) -> float:
+        """Perturbation variable x = ((sigma/rc)^3 - 1/27) / T*: the change of the attractive
+        tail integral (sigma/rc)^3 against ours (rc = 3 sigma), in units of kB T; rc = infinity
+        for LJ-PME."""
+        sig = (states[i]["C12"] / states[i]["C6"]) ** (1 / 6)
+        inv = 0.0 if conv.vdwtype == "PME" else (sig / float(conv.rvdw_nm)) ** 3
+        return (inv - 1.0 / 27.0) / states[i]["T_star"]
+
+    def slope(x: list[float], y: list[float]) -> dict:
+        """Least-squares slope b of y = b x through the origin [% per unit x] and its SE."""
+        xa, ya = np.asarray(x), np.asarray(y)
+        b = float(np.sum(xa * ya) / np.sum(xa * xa))
+        res_sd = float(np.sqrt(np.sum((ya - b * xa) ** 2) / (len(xa) - 1)))
+        return {"b_pct": 100 * b, "se_pct": 100 * res_sd / float(np.sqrt(np.sum(xa * xa))),
+                "x_range": [float(xa.min()), float(xa.max())]}
 
     def g_of(i: int, conv: str) -> np.ndarray:
         return decode_array(recs[(i, conv)]["g"])
@@ -297,7 +315,9 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         "conventions": {c.name: c.description for c in CONVENTIONS},
         "statistic": ("per state, x/x_ref - 1 with x_ref the mean prediction of the two reference "
                       "runs; mean over states, SE = SD / sqrt(n) of the paired differences; "
-                      "ref2_vs_ref: ref2/ref - 1 (the noise); z = mean / SE"),
+                      "ref2_vs_ref: ref2/ref - 1 (the noise); z = mean / SE; slope_vs_x: "
+                      "relative difference = b x through the origin, x = ((sigma/rc)^3 - 1/27)"
+                      " / T* (rc = infinity for LJ-PME)"),
         "state_draw": {"seed": STATE_SEED, "table1": TABLE1, "T_star_max": T_STAR_MAX,
                        "run_seeds": f"{SIM_SEED} + 10 * state + convention index"},
         "model": {"name": str(args.model), "weights_sha256_16": mhash},
