@@ -213,16 +213,22 @@ def cmd_analyse(args: argparse.Namespace) -> int:
             p = run_path(i, c.name)
             if p.exists():
                 recs[(i, c.name)] = json.loads(p.read_text())
-    complete = [i for i in range(len(states))
-                if all("failed" not in recs.get((i, c.name), {"failed": 1}) for c in CONVENTIONS)]
-    fluid = [i for i in complete if all(recs[(i, c.name)]["phase"]["label"] == "fluid"
-                                        for c in CONVENTIONS)]
+
+    def ok(i: int, conv: str) -> bool:
+        """The run exists, did not fail and is a homogeneous fluid."""
+        rec = recs.get((i, conv), {"failed": "missing"})
+        return "failed" not in rec and rec["phase"]["label"] == "fluid"
+
+    # the noise and the biases are taken over the states whose two reference runs are fluid;
+    # each convention over those of them where its own run is fluid too
+    fluid = [i for i in range(len(states)) if ok(i, "ref") and ok(i, "ref2")]
+    complete = [i for i in fluid if all(ok(i, c.name) for c in CONVENTIONS)]
     model = load_model(args.model)
     r = model.r_grid
     keys = ("C12", "C6", "sigma", "epsilon")
     pred: dict[tuple[int, str], dict] = {}
     for c in CONVENTIONS:
-        idx = [i for i in complete]
+        idx = [i for i in fluid if ok(i, c.name)]
         if not idx:
             continue
         g = np.array([decode_array(recs[(i, c.name)]["g"]) for i in idx])
@@ -251,13 +257,18 @@ def cmd_analyse(args: argparse.Namespace) -> int:
                                            for i in sel]),
             "note": "ref2/ref - 1: the run-to-run noise at the same convention"}
         for c in CONVENTIONS[2:]:
-            d = {k: paired([rel(i, k, c.name) for i in sel]) for k in keys}
+            sel_c = [i for i in sel if ok(i, c.name)]
+            if len(sel_c) < 2:
+                res[c.name] = {"n": len(sel_c)}
+                continue
+            d = {k: paired([rel(i, k, c.name) for i in sel_c]) for k in keys}
             for k in keys:
                 d[k]["z"] = d[k]["mean_pct"] / d[k]["se_pct"] if d[k]["se_pct"] > 0 else math.nan
                 d[k]["noise_sd_pct_expected"] = noise[k]["sd_pct"] * math.sqrt(3) / 2
-            d["slope_vs_x"] = {k: slope([x_of(i, c) for i in sel], [rel(i, k, c.name) for i in sel])
-                               for k in keys}
-            d["eps_rdf"] = eps_stats([eps_rdf(r, g_of(i, c.name), g_of(i, "ref")) for i in sel])
+            d["slope_vs_x"] = {k: slope([x_of(i, c) for i in sel_c],
+                                        [rel(i, k, c.name) for i in sel_c]) for k in keys}
+            d["eps_rdf"] = eps_stats([eps_rdf(r, g_of(i, c.name), g_of(i, "ref"))
+                                      for i in sel_c])
             d["convention"] = c.description
             res[c.name] = d
         return res
@@ -288,13 +299,15 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
     hot = [i for i in fluid if states[i]["T_star"] > 5.0]
     per_state = []
-    for i in complete:
+    for i in fluid:
+        have = [c for c in CONVENTIONS if ok(i, c.name)]
         row = {"index": i, **{k: states[i][k] for k in ("T", "rho", "C12", "C6", "T_star",
                                                         "rho_star")},
                "sigma": (states[i]["C12"] / states[i]["C6"]) ** (1 / 6),
-               "phase": {c.name: recs[(i, c.name)]["phase"]["label"] for c in CONVENTIONS},
-               "seeds": {c.name: recs[(i, c.name)]["seed_used"] for c in CONVENTIONS},
-               "pred": {c.name: {k: pred[(i, c.name)][k] for k in keys} for c in CONVENTIONS}}
+               "phase": {c.name: recs[(i, c.name)].get("phase", {}).get("label", "failed")
+                         for c in CONVENTIONS if (i, c.name) in recs},
+               "seeds": {c.name: recs[(i, c.name)]["seed_used"] for c in have},
+               "pred": {c.name: {k: pred[(i, c.name)][k] for k in keys} for c in have}}
         row["rc_3sigma_nm"] = 3 * row["sigma"]
         row["rc_3sigma_exceeds_1nm"] = bool(row["rc_3sigma_nm"] > 1.0)
         per_state.append(row)
@@ -302,7 +315,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     wall = sum(recs[k].get("run_wall_s", 0.0) for k in recs)
     mdir = resolve_model(args.model)
     mhash = hashlib.sha256((mdir / "weights.safetensors").read_bytes()).hexdigest()[:16]
-    any_rec = recs[(complete[0], "ref")]
+    any_rec = recs[(fluid[0], "ref")]
     res = {
         "description": __doc__.strip().split("\n")[0],
         "command": "python benchmarks/cutoff_conventions.py simulate --n-states "
@@ -321,7 +334,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         "state_draw": {"seed": STATE_SEED, "table1": TABLE1, "T_star_max": T_STAR_MAX,
                        "run_seeds": f"{SIM_SEED} + 10 * state + convention index"},
         "model": {"name": str(args.model), "weights_sha256_16": mhash},
-        "n_states": len(states), "n_complete": len(complete), "n_fluid_all_runs": len(fluid),
+        "n_states": len(states), "n_ref_pairs_fluid": len(fluid),
+        "n_all_conventions_fluid": len(complete),
         "sigma_range_nm": [float(sig.min()), float(sig.max())] if len(sig) else None,
         "n_states_3sigma_over_1nm": int(sum(row["rc_3sigma_exceeds_1nm"] for row in per_state
                                             if row["index"] in fluid)),
@@ -339,11 +353,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     write_json_atomic(RESULT, res, indent=1)
     for name in ("ref2_vs_ref",) + tuple(c.name for c in CONVENTIONS[2:]):
         d = res["fluid"].get(name)
-        if d:
-            print(f"{name:12s} " + "  ".join(
+        if d and "C12" in d:
+            print(f"{name:12s} n={d['C12']['n']:2d} " + "  ".join(
                 f"{k} {d[k]['mean_pct']:+.2f}+-{d[k]['se_pct']:.2f}%" for k in keys)
                 + f"  eps_rdf {100 * d['eps_rdf']['mean']:.2f}%")
-    print(f"n fluid = {len(fluid)}, MD wall {wall:.0f} s")
+    print(f"n = {len(fluid)} reference pairs ({len(complete)} with every convention), "
+          f"MD wall {wall:.0f} s")
     return 0
 
 
