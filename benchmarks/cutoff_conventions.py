@@ -342,6 +342,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         "fluid": table(fluid),
         "fluid_T_star_le_5": table([i for i in fluid if i not in hot]),
         "fluid_T_star_gt_5": table(hot),
+        "failed_runs": {f"s{i:02d}_{c}": recs[(i, c)]["failed"] for (i, c) in sorted(recs)
+                        if "failed" in recs[(i, c)]},
+        "notes": ("LJ-PME runs (GROMACS 2022.5, SSE4.1, our dt = 0.008 time units, Nose-Hoover, "
+                  "nsttcouple 1) crashed (SIGSEGV) or blew up at the states listed in failed_runs, "
+                  "also on the automatic retry at dt/2; their bias is over the survivors only. "
+                  "Potential-shift at 1.0/1.2 nm has the forces of plain truncation at that rc."),
         "states": per_state,
         "md_wall_s_total": wall,
         "versions": {"deepilst": __version__, "numpy": np.__version__,
