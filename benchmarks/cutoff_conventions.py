@@ -24,7 +24,7 @@ ref2 - ref (the noise), and eps_rdf between the conventions' g(r).
 
 ``simulate`` is resumable (one JSON record per run in runs/cutoff/, git-ignored) and exits
 with status 10 while runs are left, so it can be called in a loop holding the MD lock per
-batch: ``while flock /tmp/deepilst-md.lock python ... simulate --max-runs 10; [ $? = 10 ];
+batch: ``while flock "$TMPDIR/deepilst-md.lock" python ... simulate --max-runs 10; [ $? = 10 ];
 do :; done``. ``analyse`` writes benchmarks/results/cutoff_conventions.json.
 """
 
