@@ -50,3 +50,23 @@ def test_against_md_averages_of_the_argon_grid():
             p = pressure_from_rdf(r, g, float(s["T_measured"][i]), rho, c12, c6, rc)
             assert u == pytest.approx(s["U"][i], rel=0.01)
             assert p == pytest.approx(s["P"][i], rel=0.03, abs=20.0)
+
+
+def test_batch_pressure_energy_equals_one_at_a_time():
+    """The vectorised route used for the uncertainty draws equals the scalar functions."""
+    import numpy as np
+
+    from deepilst.rdf import model_grid
+    from deepilst.thermo import energy_from_rdf, pressure_energy_batch, pressure_from_rdf
+
+    r = model_grid()
+    g = np.where(r > 0.3, 1 + 0.8 * np.exp(-((r - 0.38) / 0.04) ** 2), 0.0)
+    rng = np.random.default_rng(1)
+    c12 = 9.7e-6 * np.exp(0.1 * rng.standard_normal(50))
+    c6 = 6.22e-3 * np.exp(0.1 * rng.standard_normal(50))
+    rc = 3 * (c12 / c6) ** (1 / 6)
+    p, u = pressure_energy_batch(r, g, 345.0, 13.7, c12, c6, rc)
+    for i in range(50):
+        assert p[i] == pytest.approx(pressure_from_rdf(r, g, 345.0, 13.7, c12[i], c6[i], rc[i]),
+                                     rel=1e-11)
+        assert u[i] == pytest.approx(energy_from_rdf(r, g, 13.7, c12[i], c6[i], rc[i]), rel=1e-11)

@@ -74,8 +74,13 @@ def _thermo_draws(r, g, T, rho, c12, c6, res_i: dict, n_draws: int, seed: int,
         draws = np.column_stack([c12 + res_i["C12_std"] * rng.standard_normal(n_draws),
                                  c6 + res_i["C6_std"] * rng.standard_normal(n_draws)])
         draws = draws[(draws > 0).all(axis=1)]
-    vals = np.array([pu(a, b) for a, b in draws]) if len(draws) > 1 else np.full((2, 2), np.nan)
-    return p0, float(np.std(vals[:, 0], ddof=1)), u0, float(np.std(vals[:, 1], ddof=1))
+    if len(draws) < 2:
+        return p0, float("nan"), u0, float("nan")
+    from deepilst.thermo import pressure_energy_batch
+
+    rc = rc_sigma * sigma_epsilon(draws[:, 0], draws[:, 1])[0]
+    p, u = pressure_energy_batch(r, g, T, rho, draws[:, 0], draws[:, 1], rc)
+    return p0, float(np.std(p, ddof=1)), u0, float(np.std(u, ddof=1))
 
 
 def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = True,

@@ -83,3 +83,32 @@ def pressure_from_rdf(r: np.ndarray, g: np.ndarray, temperature: float, density:
     f = lj_r_du_dr(rr, c12, c6) * gg * rr**2
     p = density * KB * temperature - (2.0 * math.pi / 3.0) * density**2 * np.trapezoid(f, rr)
     return float(p * KJ_MOL_NM3_TO_BAR) + pressure_tail(density, c12, c6, r_end)
+
+
+def pressure_energy_batch(r: np.ndarray, g: np.ndarray, temperature: float, density: float,
+                          c12: np.ndarray, c6: np.ndarray, rc: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pressure_from_rdf` [bar] and :func:`energy_from_rdf` [kJ/mol] of one g(r) for
+    many parameter sets (arrays C12, C6 and cutoffs rc [nm]) at once; the same quadrature
+    (trapezoid over the grid points up to each rc) and tails, summed in another order."""
+    r = np.asarray(r, dtype=float)
+    g = np.asarray(g, dtype=float)
+    m = np.isfinite(g) & (r > 0)
+    rr, gg = r[m], g[m]
+    inv6 = rr**-6
+    w = gg * rr**2
+
+    def cumtrap(f: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(rr))])
+
+    e12, e6 = cumtrap(inv6 * inv6 * w), cumtrap(-inv6 * w)
+    p12, p6 = cumtrap(-12.0 * inv6 * inv6 * w), cumtrap(6.0 * inv6 * w)
+    c12, c6, rc = (np.asarray(x, dtype=float) for x in (c12, c6, rc))
+    k = np.searchsorted(rr, rc + 1e-12, side="right") - 1
+    u = 2.0 * math.pi * density * (c12 * e12[k] + c6 * e6[k])
+    u = u + 2.0 * math.pi * density * (c12 / (9.0 * rc**9) - c6 / (3.0 * rc**3))
+    p = density * KB * temperature - (2.0 * math.pi / 3.0) * density**2 * (c12 * p12[k] + c6 * p6[k])
+    p = p * KJ_MOL_NM3_TO_BAR
+    p = p + (2.0 * math.pi / 3.0) * density**2 * (4.0 * c12 / (3.0 * rc**9) - 2.0 * c6 / rc**3) \
+        * KJ_MOL_NM3_TO_BAR
+    return p, u
