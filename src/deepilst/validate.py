@@ -151,20 +151,6 @@ def validate_params(r: np.ndarray, g: np.ndarray, temperature: float, density: f
     }
 
 
-def error_column(path: str | Path, column: int = 1) -> int | None:
-    """The data column holding the standard error of data column ``column`` of an .xvg file:
-    ``column + 1`` when its legend names an error ("err", "sem", "std"), else None."""
-    from deepilst.xvg import scan
-
-    try:
-        _, legends = scan(Path(path).read_text())
-    except (OSError, UnicodeDecodeError):
-        return None
-    if len(legends) > column and any(w in legends[column].lower() for w in ("err", "sem", "std")):
-        return column + 1
-    return None
-
-
 def validate_file(path: str | Path, temperature: float, density: float,
                   params: tuple[float, float] | None = None, model=None, column: int = 1,
                   engine: str = "auto", protocol: Protocol | None = None, seed: int = 0,
@@ -174,12 +160,14 @@ def validate_file(path: str | Path, temperature: float, density: float,
     ``params`` = (C12, C6) validates given parameters; ``None`` predicts them from the file with
     ``model`` (a model, a directory, a shipped name, or None for the default). ``err_column``
     is the data column with the standard errors of g ("auto": the next column when its .xvg
-    legend names an error, see :func:`error_column`; None: estimate them from the scatter of g,
+    legend names an error, as :func:`deepilst.rdfio.inspect_rdf` finds it; None: estimate them
+    from the scatter of g,
     :func:`input_error_from_scatter`). Returns the :func:`validate_params` result (with the
     verdict) plus ``C12``, ``C6``, ``parameters`` ("given" or "predicted"), the prediction's
     ``warnings``, ``T`` and ``rho``; ``input_error`` is "file" when errors were read.
     """
-    from deepilst.rdfio import load_rdf
+    from deepilst.rdf import model_grid
+    from deepilst.rdfio import RDFInput, inspect_rdf, shells_of
 
     check_positive("temperature", temperature)
     check_positive("density", density)
@@ -187,12 +175,16 @@ def validate_file(path: str | Path, temperature: float, density: float,
     if params is not None:
         c12, c6 = (check_positive(k, v) for k, v in zip(("C12", "C6"), params))
         source = "given"
-    r, g = load_rdf(path, column)
-    if err_column == "auto":
-        err_column = error_column(path, column)
-    elif err_column is not None and (isinstance(err_column, bool) or not isinstance(err_column, int)):
-        raise ParameterError(f"err_column must be a column number, 'auto' or None, got {err_column!r}")
-    g_err = None if err_column is None else load_rdf(path, err_column)[1]
+    inp = inspect_rdf(path, column)
+    if err_column is None:
+        inp = RDFInput(inp.bins, inp.g, None, None)
+    elif err_column != "auto":
+        if isinstance(err_column, bool) or not isinstance(err_column, int):
+            raise ParameterError(f"err_column must be a column number, 'auto' or None, got "
+                                 f"{err_column!r}")
+        inp = RDFInput(inp.bins, inp.g, inspect_rdf(path, err_column).g, err_column)
+    r = model_grid()
+    g, g_err = shells_of(inp, r, str(path))  # errors propagated through the shell averaging
     if params is None:
         from deepilst.predict import load_model, predict_arrays
 
