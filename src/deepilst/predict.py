@@ -212,6 +212,8 @@ def parse_err_column(value: int | str | None) -> int | str | None:
 
     if value is None or value in ("none", "auto"):
         return None if value in (None, "none") else "auto"
+    if isinstance(value, bool):
+        raise ParameterError(f"err_column must be 'auto', 'none' or a column number, got {value!r}")
     try:
         col = int(value)
     except (TypeError, ValueError):

@@ -175,13 +175,13 @@ def validate_file(path: str | Path, temperature: float, density: float,
     if params is not None:
         c12, c6 = (check_positive(k, v) for k, v in zip(("C12", "C6"), params))
         source = "given"
+    from deepilst.predict import parse_err_column
+
+    err_column = parse_err_column(err_column)
     inp = inspect_rdf(path, column)
     if err_column is None:
         inp = RDFInput(inp.bins, inp.g, None, None)
     elif err_column != "auto":
-        if isinstance(err_column, bool) or not isinstance(err_column, int):
-            raise ParameterError(f"err_column must be a column number, 'auto' or None, got "
-                                 f"{err_column!r}")
         inp = RDFInput(inp.bins, inp.g, inspect_rdf(path, err_column).g, err_column)
     r = model_grid()
     g, g_err = shells_of(inp, r, str(path))  # errors propagated through the shell averaging
