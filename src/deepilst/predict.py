@@ -118,7 +118,7 @@ def predict_arrays(model, g: np.ndarray, temperature, density, thermo: bool = Tr
         raise InputError(f"g_err has shape {errs.shape} but g has {g.shape}")
     pc = phase_check()
     proba = pc.predict_proba(g, T, rho, r=r)
-    labels = pc.label(g, T, rho, r=r)
+    labels = pc.label_from_proba(proba)
     out = []
     for i in range(n):
         ri = {k: (v[i] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in res.items()}

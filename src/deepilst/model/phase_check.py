@@ -85,7 +85,10 @@ class PhaseCheck:
 
     def label(self, g, temperature, density, r=None) -> np.ndarray:
         """Most probable phase (n,) of str; "fluid" unless P(fluid) < :attr:`threshold`."""
-        p = self.predict_proba(g, temperature, density, r)
+        return self.label_from_proba(self.predict_proba(g, temperature, density, r))
+
+    def label_from_proba(self, p: np.ndarray) -> np.ndarray:
+        """:meth:`label` from class probabilities ``p`` (n, classes) already computed."""
         i_f = self.classes.index("fluid")
         other = p.copy()
         other[:, i_f] = -1.0
