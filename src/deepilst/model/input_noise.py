@@ -34,8 +34,6 @@ the correlation time over the run length); scatter of the fit 11 % in variance.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from deepilst.errors import ParameterError
@@ -184,20 +182,12 @@ def input_sigma(r: np.ndarray, g: np.ndarray, temperature: float, density: float
 
 
 def scatter_sigma(g: np.ndarray, half_window: int = 20) -> np.ndarray:
-    """Standard error of each point of g estimated from its bin-to-bin scatter: a running median
-    of the fourth differences' magnitude over 2 ``half_window`` + 1 points divided by
-    0.6745 sqrt(70) (independent noise; same estimator as
-    ``deepilst.validate.input_error_from_scatter``). Points near NaN give 0."""
-    g = np.asarray(g, dtype=float)
-    d = np.full_like(g, np.nan)
-    if len(g) >= 5:
-        d[2:-2] = np.abs(g[:-4] - 4 * g[1:-3] + 6 * g[2:-2] - 4 * g[3:-1] + g[4:])
-    pad = np.pad(d, half_window, constant_values=np.nan)
-    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half_window + 1)
-    with warnings.catch_warnings():  # all-NaN windows (too short a g) give NaN -> 0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(win, axis=1)
-    return np.nan_to_num(med / (0.6745 * np.sqrt(70.0)), nan=0.0)
+    """Standard error of each point of g from its bin-to-bin scatter
+    (:func:`deepilst.stats.scatter_sem`, the estimator ``validate`` uses too); 0 where it is
+    undefined (NaN in g or in the window)."""
+    from deepilst.stats import scatter_sem
+
+    return np.nan_to_num(scatter_sem(g, half_window), nan=0.0)
 
 
 def noise_aware(model, g: np.ndarray, temperature: float, density: float, res: dict | None = None,
