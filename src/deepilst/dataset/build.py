@@ -15,7 +15,7 @@ from deepilst import __version__
 from deepilst.dataset.corresponding import expansion_states
 from deepilst.dataset.pooling import pool_replicas
 from deepilst.dataset.read import info
-from deepilst.dataset.records import as_float_array, load_records, record_value
+from deepilst.dataset.records import load_records, record_value
 from deepilst.dataset.schema import (
     SCALAR_FIELDS,
     SCHEMA_VERSION,
@@ -26,6 +26,7 @@ from deepilst.dataset.schema import (
 from deepilst.errors import DatasetError
 from deepilst.fileio import write_with
 from deepilst.rdf import model_grid
+from deepilst.results import decode_array
 
 
 def _samples(recs: list[dict], fine_dr: float) -> tuple[list[int], np.ndarray]:
@@ -109,8 +110,8 @@ def build(run_dir: str | Path | list[str | Path], out: str | Path,
     where = " ".join(str(d) for d in run_dirs)
     for i, x in enumerate(recs):
         m = len(x["fine"]["g"])
-        fine_g[i, :m] = as_float_array(x["fine"]["g"])
-        fine_e[i, :m] = as_float_array(x["fine"]["g_err"])
+        fine_g[i, :m] = decode_array(x["fine"]["g"])
+        fine_e[i, :m] = decode_array(x["fine"]["g_err"])
         if abs(x["fine"]["dr"] - fine_dr) > 1e-12:
             raise DatasetError(f"{where}: record {x['key']} has fine dr {x['fine']['dr']} != "
                                f"{fine_dr}; build runs of one protocol version together")
@@ -139,9 +140,9 @@ def build(run_dir: str | Path | list[str | Path], out: str | Path,
             for k, (_p, unit) in SCALAR_FIELDS.items():
                 ds = g.create_dataset(k, data=sims[k].astype(float))
                 ds.attrs["units"] = unit
-            g.create_dataset("g", data=np.array([as_float_array(x["g"]) for x in recs]),
+            g.create_dataset("g", data=np.array([decode_array(x["g"]) for x in recs]),
                              compression="gzip").attrs["units"] = "1"
-            g.create_dataset("g_err", data=np.array([as_float_array(x["g_err"]) for x in recs]),
+            g.create_dataset("g_err", data=np.array([decode_array(x["g_err"]) for x in recs]),
                              compression="gzip").attrs["units"] = "1"
             g.create_dataset("fine_g", data=fine_g, compression="gzip", shuffle=True)
             g.create_dataset("fine_g_err", data=fine_e, compression="gzip", shuffle=True)

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from deepilst.dataset.records import as_float_array
+from deepilst.results import decode_array
 
 _PHASE_RANK = {"fluid": 0, "two-phase": 1, "solid": 2}
 #: record entries {"mean", "sem"} averaged over replicas (both spellings of older records)
@@ -22,8 +22,8 @@ def _state_key(rec: dict) -> str:
 
 def _pool_mean(values: list, sems: list, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean of independent estimates and its standard error."""
-    v = np.array([as_float_array(np.atleast_1d(x)) for x in values])
-    e = np.array([np.nan_to_num(as_float_array(np.atleast_1d(x))) for x in sems])
+    v = np.array([decode_array(np.atleast_1d(x)) for x in values])
+    e = np.array([np.nan_to_num(decode_array(np.atleast_1d(x))) for x in sems])
     ww = w[:, None] * np.isfinite(v)
     tot = ww.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

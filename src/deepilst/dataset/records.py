@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from deepilst.errors import DatasetError
 
 
@@ -25,11 +23,6 @@ def record_value(rec: dict, dotted: str):
             continue
         return v
     raise KeyError(dotted)
-
-
-def as_float_array(values) -> np.ndarray:
-    """Float array with ``None`` as NaN."""
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
 def load_records(run_dir: str | Path) -> list[dict]:
