@@ -11,12 +11,12 @@ LAYERS = [
     {"rdf", "stats", "xvg", "fileio", "binning"},
     {"potentials", "thermo", "phase", "results", "sampling", "plots", "rdfio", "snippets",
      "checks"},
-    {"md"},
-    {"runner"},
+    {"md", "molecular"},
+    {"runner", "fit"},
     {"dataset"},
     {"model"},
     {"predict"},
-    {"validate", "study", "batch"},
+    {"validate", "study", "batch", "cg"},
     {"cli"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
