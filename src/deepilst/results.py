@@ -144,6 +144,15 @@ class SimulationResult:
         return Estimate.from_json(self.record["pressure"])
 
     @property
+    def pair_sums(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean, covariance) over frames of the sums over pairs inside rc of r^-12 and r^-6
+        [nm^-12, nm^-6]; None for records written before they were kept."""
+        d = self.record.get("pair_sums")
+        if d is None:
+            return None
+        return np.asarray(d["mean"], dtype=float), np.asarray(d["cov"], dtype=float)
+
+    @property
     def T_measured(self) -> Estimate:
         return Estimate.from_json(self.record["temperature_measured"])
 

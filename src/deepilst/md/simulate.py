@@ -134,6 +134,12 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     if last["moved"] is not None and not last["moved"] > 1e-6:
         raise SimulationError("particles did not move between the last frames (frozen system)")
 
+    # per-frame sums over pairs inside rc of r^-12 and r^-6 (dU/dC12 and -dU/dC6 of a
+    # configuration): their covariance is the relative-entropy Hessian (deepilst.fit)
+    uu = np.asarray(acc.energies)
+    s12 = -(w + 6.0 * uu) / (6.0 * spec.c12)
+    s6 = -(w + 12.0 * uu) / (6.0 * spec.c6)
+    pair_cov = np.cov(np.vstack([s12, s6])) if len(uu) > 1 else np.full((2, 2), np.nan)
     u_mean, u_sem = mean_sem(u_engine)
     p_mean, p_sem = mean_sem(p_engine)
     uf_mean, uf_sem = mean_sem(u_frames)
@@ -171,6 +177,9 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
         "energy_frames": {"mean": uf_mean, "sem": uf_sem},
         "pressure_frames": {"mean": pf_mean, "sem": pf_sem},
         "tail": {"energy": u_tail, "pressure": p_tail},
+        "pair_sums": {"what": "per-frame sums over pairs inside rc of r^-12 and r^-6, nm^-12 and "
+                      "nm^-6", "mean": [float(np.mean(s12)), float(np.mean(s6))],
+                      "cov": pair_cov.tolist(), "n_frames": int(len(uu))},
         "temperature_measured": {"mean": t_mean, "sem": t_sem},
         "equilibration": equilibration_check(u_engine),
         "phase": ph.to_dict(),

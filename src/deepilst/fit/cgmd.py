@@ -1,0 +1,151 @@
+"""Single-bead CG runs scored against a :class:`~deepilst.fit.target.Target`.
+
+Every fit spends its MD through one :class:`CGEvaluator`, which runs an LJ fluid of beads of
+the target's mass at the target's (T, rho) with our cutoff convention, scores it (eps_rdf with
+its error, relative-entropy gradient and Hessian) and counts MD runs and MD wall time, so that
+all methods report the same fields measured the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from deepilst.fit.objectives import eps_rdf_estimate, eps_rdf_floor, re_gradient, re_hessian
+from deepilst.fit.target import Target
+from deepilst.md.simulate import run_simulation
+from deepilst.md.spec import Protocol, SimSpec
+from deepilst.potentials import LJParams
+from deepilst.results import Estimate, SimulationResult
+from deepilst.units import KB
+
+
+@dataclass(frozen=True)
+class CGProtocol:
+    """How each CG run is made (times in ps; ``n_particles`` beads; ``engine`` as in
+    :class:`deepilst.md.SimSpec`)."""
+
+    n_particles: int = 1000
+    equil_ps: float = 50.0
+    prod_ps: float = 250.0
+    engine: str = "gromacs"
+    n_blocks: int = 10
+
+    def protocol(self, mass: float) -> Protocol:
+        return Protocol(equil_ps=self.equil_ps, prod_ps=self.prod_ps,
+                        n_particles=self.n_particles, mass=mass, n_blocks=self.n_blocks)
+
+
+@dataclass(frozen=True)
+class CGEvaluation:
+    """One CG run and its scores.
+
+    Attributes
+    ----------
+    params : the LJ parameters run
+    result : the simulation (g on the model grid, P [bar], U [kJ/mol per bead], ...)
+    eps_rdf : eq. 7 against the target (a fraction) with its standard error
+    gradient, gradient_err : dS_rel/d(C12, C6) and its standard error, per unit of C12, C6
+    hessian : beta^2 Cov_CG(dU/d(C12, C6)) (2 x 2)
+    """
+
+    params: LJParams
+    result: SimulationResult
+    eps_rdf: Estimate
+    eps_rdf_floor: float
+    gradient: np.ndarray
+    gradient_err: np.ndarray
+    hessian: np.ndarray
+
+    @property
+    def T_reduced(self) -> float:
+        return self.result.T_reduced
+
+    def to_json(self) -> dict:
+        return {"C12": self.params.c12, "C6": self.params.c6, "sigma": self.params.sigma,
+                "epsilon": self.params.epsilon, "T_reduced": self.result.T_reduced,
+                "rho_reduced": self.result.rho_reduced, "eps_rdf": self.eps_rdf.mean,
+                "eps_rdf_sem": self.eps_rdf.sem, "eps_rdf_floor": self.eps_rdf_floor,
+                "P": self.result.P.mean, "P_sem": self.result.P.sem, "U": self.result.U.mean,
+                "U_sem": self.result.U.sem, "phase": self.result.phase,
+                "gradient": self.gradient.tolist(), "gradient_err": self.gradient_err.tolist(),
+                "wall_s": self.result.wall_s}
+
+
+def basin(T_reduced: float) -> str:
+    """Which eps_rdf basin a CG model sits in: "soft" (T* > 8: nearly purely repulsive beads,
+    the attraction barely shapes g) or "physical" (T* <= 8). Molecular COM RDFs often have a
+    minimum in each (issue 12)."""
+    return "soft" if T_reduced > 8.0 else "physical"
+
+
+@dataclass
+class CGEvaluator:
+    """Runs CG models against ``target`` and keeps the bill.
+
+    Attributes
+    ----------
+    md_runs : CG simulations run so far
+    md_wall_s : their wall time, s
+    history : every evaluation, in order
+    """
+
+    target: Target
+    protocol: CGProtocol = field(default_factory=CGProtocol)
+    seed: int = 1
+    md_runs: int = 0
+    md_wall_s: float = 0.0
+    history: list[CGEvaluation] = field(default_factory=list)
+
+    def spec(self, params: LJParams, seed: int | None = None) -> SimSpec:
+        t = self.target
+        return SimSpec(t.temperature, t.density, params.c12, params.c6,
+                       engine=self.protocol.engine,
+                       seed=self.seed + self.md_runs if seed is None else seed,
+                       protocol=self.protocol.protocol(t.mass))
+
+    def run(self, c12: float, c6: float, prod_ps: float | None = None) -> CGEvaluation:
+        """Simulate (C12, C6) at the target's state and score it (one MD run)."""
+        params = LJParams(float(c12), float(c6))
+        spec = self.spec(params)
+        if prod_ps is not None:
+            spec = replace(spec, protocol=replace(spec.protocol, prod_ps=float(prod_ps)))
+        t0 = time.perf_counter()
+        res = run_simulation(spec, retries=1)
+        self.md_wall_s += time.perf_counter() - t0
+        self.md_runs += 1
+        ev = self.score(params, res)
+        self.history.append(ev)
+        return ev
+
+    def score(self, params: LJParams, res: SimulationResult) -> CGEvaluation:
+        """Scores of an existing CG simulation against the target (no MD)."""
+        t = self.target
+        if res.r.shape != t.r.shape or not np.allclose(res.r, t.r):
+            raise ValueError("CG run and target are on different r grids")
+        eps = eps_rdf_estimate(t.r, res.g, res.g_err, t.g, t.g_err)
+        floor = eps_rdf_floor(t.r, res.g_err, t.g, t.g_err)
+        n = int(res.record["spec"]["protocol"]["n_particles"])
+        grad, grad_err = re_gradient(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
+                                     t.density, n, params.c12, params.c6,
+                                     float(res.record["rc_sigma"]))
+        ps = res.pair_sums
+        hess = re_hessian(ps[1], t.temperature) if ps is not None else np.full((2, 2), np.nan)
+        return CGEvaluation(params, res, eps, floor, grad, grad_err, hess)
+
+    def bill(self) -> dict:
+        """MD runs and MD wall time so far."""
+        return {"md_runs": self.md_runs, "md_wall_s": self.md_wall_s}
+
+    def best(self) -> CGEvaluation:
+        """The evaluation with the lowest eps_rdf so far."""
+        if not self.history:
+            raise ValueError("no CG run yet")
+        return min(self.history, key=lambda e: e.eps_rdf.mean)
+
+
+def reduced_state(target: Target, params: LJParams) -> tuple[float, float]:
+    """(T*, rho*) of a CG model at the target's state."""
+    return KB * target.temperature / params.epsilon, target.density * params.sigma**3

@@ -1,0 +1,130 @@
+"""What the fits minimise, with statistical errors: eps_rdf (the paper's eq. 7) and the
+relative entropy's gradient (eq. A.6) and Hessian for LJ parameters lambda = (C12, C6).
+
+Conventions (``deepilst.units.CUTOFF_CONVENTION``): the CG pair potential is LJ truncated at
+rc = RC_SIGMA * sigma(lambda) with no shift and an analytic tail correction. The tail term is the
+same for every configuration at fixed N and V, so it cancels from relative-entropy gradients;
+the moving cutoff contributes a boundary term u(rc) g(rc) 4 pi rc^2 drc/dlambda, kept.
+
+Units: r nm, g dimensionless, T K, rho nm^-3, C12 kJ mol^-1 nm^12, C6 kJ mol^-1 nm^6; the
+relative entropy is dimensionless (per CG run of N beads).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepilst.rdf import eps_rdf
+from deepilst.results import Estimate
+from deepilst.units import KB, RC_SIGMA
+
+#: Upper end of the eps_rdf integral, nm: the model grid's end (the paper's r range).
+EPS_RDF_R_MAX = 1.5
+
+
+def _trap_weights(r: np.ndarray) -> np.ndarray:
+    """Trapezoid weights of the points ``r`` (so that sum(w f) = trapezoid(f, r))."""
+    w = np.zeros_like(r)
+    d = np.diff(r)
+    w[:-1] += 0.5 * d
+    w[1:] += 0.5 * d
+    return w
+
+
+def eps_rdf_estimate(r: np.ndarray, g_model: np.ndarray, err_model: np.ndarray | None,
+                     g_ref: np.ndarray, err_ref: np.ndarray | None,
+                     r_f: float = EPS_RDF_R_MAX, n_draws: int = 400, seed: int = 0) -> Estimate:
+    """eps_rdf = int_0^rf |g_model - g_ref| r^2 dr / int_0^rf g_ref r^2 dr (a fraction), with
+    its standard error from the two g's standard errors (normal draws, bins independent).
+
+    NaN points are left out; ``r_f`` [nm] ends the integral (also at the shorter input).
+    """
+    r = np.asarray(r, dtype=float)
+    a = np.asarray(g_model, dtype=float)
+    b = np.asarray(g_ref, dtype=float)
+    m = np.isfinite(a) & np.isfinite(b) & (r <= r_f + 1e-9)
+    ea = np.zeros_like(a) if err_model is None else np.nan_to_num(np.asarray(err_model, float))
+    eb = np.zeros_like(b) if err_ref is None else np.nan_to_num(np.asarray(err_ref, float))
+    r, a, b, ea, eb = r[m], a[m], b[m], ea[m], eb[m]
+    w = _trap_weights(r) * r**2
+    value = eps_rdf(r, a, b)
+    rng = np.random.default_rng(seed)
+    da = a + ea * rng.standard_normal((n_draws, len(r)))
+    db = b + eb * rng.standard_normal((n_draws, len(r)))
+    draws = np.sum(np.abs(da - db) * w, axis=1) / np.sum(db * w, axis=1)
+    return Estimate(value, float(np.std(draws, ddof=1)))
+
+
+def eps_rdf_floor(r: np.ndarray, err_model: np.ndarray, g_ref: np.ndarray, err_ref: np.ndarray,
+                  r_f: float = EPS_RDF_R_MAX) -> float:
+    """The eps_rdf that statistical noise alone gives between two g's that are the same in
+    expectation: int sqrt(2/pi) sqrt(err_m^2 + err_r^2) r^2 dr / int g_ref r^2 dr (a fraction)."""
+    r = np.asarray(r, dtype=float)
+    b = np.asarray(g_ref, dtype=float)
+    s = np.hypot(np.nan_to_num(np.asarray(err_model, float)), np.nan_to_num(np.asarray(err_ref,
+                                                                                    float)))
+    m = np.isfinite(b) & (r <= r_f + 1e-9)
+    w = _trap_weights(r[m]) * r[m] ** 2
+    return float(math.sqrt(2.0 / math.pi) * np.sum(s[m] * w) / np.sum(b[m] * w))
+
+
+def du_dlambda(r: np.ndarray, c12: float, c6: float, rc_sigma: float = RC_SIGMA) -> np.ndarray:
+    """Derivatives of the truncated LJ pair energy with respect to (C12, C6) at r [nm], shape
+    (2, len(r)): (r^-12, -r^-6) inside rc = rc_sigma * sigma, zero outside."""
+    r = np.asarray(r, dtype=float)
+    rc = rc_sigma * (c12 / c6) ** (1.0 / 6.0)
+    inside = (r > 0) & (r < rc)
+    with np.errstate(divide="ignore", over="ignore"):
+        inv6 = np.where(inside, 1.0 / np.where(r > 0, r, 1.0) ** 6, 0.0)
+    return np.vstack([inv6 * inv6, -inv6])
+
+
+def _boundary(c12: float, c6: float, rc_sigma: float) -> tuple[float, np.ndarray]:
+    """(rc [nm], d rc / d lambda [nm per unit of C12, C6]) of the moving cutoff."""
+    rc = rc_sigma * (c12 / c6) ** (1.0 / 6.0)
+    return rc, np.array([rc / (6.0 * c12), -rc / (6.0 * c6)])
+
+
+def mean_pair_derivative(r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None, density: float,
+                         n_particles: int, c12: float, c6: float,
+                         rc_sigma: float = RC_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """<dU/dlambda> [kJ/mol per unit of C12, C6] of N particles with pair structure g(r):
+    (N rho / 2) int du/dlambda g 4 pi r^2 dr plus the moving-cutoff term; and its standard
+    error from ``g_err`` (bins independent). NaN g is treated as 1 (beyond the data)."""
+    r = np.asarray(r, dtype=float)
+    g = np.where(np.isfinite(g), g, 1.0)
+    e = np.zeros_like(g) if g_err is None else np.nan_to_num(np.asarray(g_err, float))
+    pref = 0.5 * n_particles * density * 4.0 * math.pi
+    wd = du_dlambda(r, c12, c6, rc_sigma) * (_trap_weights(r) * r**2)[None, :] * pref
+    mean = wd @ g
+    err = np.sqrt((wd**2) @ (e**2))
+    rc, drc = _boundary(c12, c6, rc_sigma)
+    u_rc = c12 / rc**12 - c6 / rc**6
+    g_rc = float(np.interp(rc, r, g))
+    mean = mean + pref * u_rc * g_rc * rc**2 * drc
+    return mean, err
+
+
+def re_gradient(target_r: np.ndarray, target_g: np.ndarray, target_err: np.ndarray | None,
+                cg_g: np.ndarray, cg_err: np.ndarray | None, temperature: float,
+                density: float, n_particles: int, c12: float, c6: float,
+                rc_sigma: float = RC_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient of the relative entropy (eq. A.6), dS/dlambda = beta (<dU/dlambda>_target -
+    <dU/dlambda>_CG) [per unit of C12, C6], for N CG beads, and its standard error. Both g's on
+    the same points ``target_r`` [nm]."""
+    beta = 1.0 / (KB * temperature)
+    a, ea = mean_pair_derivative(target_r, target_g, target_err, density, n_particles, c12, c6,
+                                 rc_sigma)
+    b, eb = mean_pair_derivative(target_r, cg_g, cg_err, density, n_particles, c12, c6,
+                                 rc_sigma)
+    return beta * (a - b), beta * np.hypot(ea, eb)
+
+
+def re_hessian(pair_cov: np.ndarray, temperature: float) -> np.ndarray:
+    """Hessian of the relative entropy in (C12, C6), beta^2 Cov_CG(dU/dlambda), from the
+    covariance over CG frames of the pair sums (sum r^-12, sum r^-6) [nm^-12, nm^-6]."""
+    beta = 1.0 / (KB * temperature)
+    sign = np.array([[1.0, -1.0], [-1.0, 1.0]])  # dU/dC6 = -sum r^-6
+    return beta**2 * np.asarray(pair_cov, dtype=float) * sign
