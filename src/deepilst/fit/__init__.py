@@ -2,6 +2,7 @@
 and their scores (eps_rdf, relative-entropy gradient and Hessian), and the fit methods."""
 
 from deepilst.fit.cgmd import CGEvaluation, CGEvaluator, CGProtocol, basin
+from deepilst.fit.result import FitResult
 from deepilst.fit.target import Target
 
-__all__ = ["CGEvaluation", "CGEvaluator", "CGProtocol", "Target", "basin"]
+__all__ = ["CGEvaluation", "CGEvaluator", "CGProtocol", "FitResult", "Target", "basin"]
