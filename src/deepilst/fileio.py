@@ -42,6 +42,26 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text)
 
 
+def json_safe(obj):
+    """``obj`` with NaN and infinities as None and numpy scalars/arrays as Python values, so
+    that ``json.dumps`` writes strict JSON (other tools reject ``NaN``)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json_atomic(path: str | Path, obj, indent: int | None = None) -> None:
     write_text_atomic(path, json.dumps(obj, indent=indent, allow_nan=True) + "\n")
 

@@ -73,3 +73,25 @@ def plot_phase_map(path: str | Path, t_reduced, rho_reduced, labels, title: str 
     ax.legend(fontsize=8, loc="best", framealpha=0.9)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def draw_overlay(r: np.ndarray, g_ref: np.ndarray, curves: list[tuple[str, np.ndarray]], ax=None,
+                 title: str = "", ref_label: str = "all-atom (COM)", every: int = 3):
+    """The paper's Figure 4: a reference g(r) as open circles (every ``every``-th point) and
+    model g(r) curves ``[(label, g), ...]`` on the same r [nm]; returns the Axes."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    m = np.isfinite(g_ref)
+    ax.plot(r[m][::every], g_ref[m][::every], "o", mfc="none", mec="k", ms=3.5, mew=0.7,
+            label=ref_label)
+    styles = ["-", "--", "-.", ":"]
+    for i, (label, g) in enumerate(curves):
+        ax.plot(r, g, styles[i % len(styles)], lw=1.3, color=f"C{(3 + i) % 10}", label=label)
+    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+    ax.set_xlim(left=max(0.0, float(r[m][np.argmax(g_ref[m] > 0.01)]) - 0.05))
+    ax.set_xlabel("r / nm")
+    ax.set_ylabel("g(r)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    return ax

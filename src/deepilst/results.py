@@ -118,6 +118,11 @@ class SimulationResult:
 
     @property
     def cutoff_convention(self) -> str:
+        """The run's cutoff convention in words, with its rc_sigma filled in."""
+        from deepilst.units import cutoff_text
+
+        if "rc_sigma" in self.record:
+            return cutoff_text(float(self.record["rc_sigma"]))
         return str(self.record["cutoff_convention"])
 
     # ---- observables ---------------------------------------------------------------------------

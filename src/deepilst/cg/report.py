@@ -1,0 +1,113 @@
+"""What ``deepilst cg`` found: the network's answer, the candidates, the chosen model, the bill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from deepilst.fit.cgmd import CGEvaluation, basin
+from deepilst.fit.result import FitResult
+from deepilst.fit.target import Target
+from deepilst.results import UNITS
+from deepilst.units import cutoff_text
+
+
+@dataclass
+class CGReport:
+    """Result of :func:`deepilst.cg.coarse_grain`.
+
+    Attributes
+    ----------
+    target : the COM g(r) and its state
+    prediction : the network's prediction (``deepilst predict`` JSON)
+    network : the network's one-shot answer with its validation CG run
+    candidates : (name, CG evaluation) of every start tried (network first)
+    chosen : the model kept from the candidates
+    refined : the relative-entropy refinement from ``chosen`` (or None)
+    md_runs : CG runs in all (validation runs included)
+    wall_s : wall time in all, s
+    """
+
+    target: Target
+    prediction: dict
+    network: FitResult
+    candidates: list[tuple[str, CGEvaluation]]
+    chosen: FitResult
+    refined: FitResult | None
+    md_runs: int
+    wall_s: float
+
+    @property
+    def final(self) -> FitResult:
+        """The model recommended: the refinement if run, else the chosen candidate."""
+        return self.refined if self.refined is not None else self.chosen
+
+    def to_json(self) -> dict:
+        f = self.final
+        d = {"C12": f.C12, "C6": f.C6, **{k: v for k, v in f.to_json().items() if k in (
+            "sigma", "epsilon", "T_reduced", "rho_reduced", "eps_rdf", "eps_rdf_sem",
+            "eps_rdf_floor", "P", "P_sem", "U", "U_sem", "basin")},
+             "method": f.method, "md_runs": self.md_runs, "wall_s": self.wall_s,
+             "target": self.target.to_json(),
+             "network": self.network.to_json(),
+             "candidates": [dict(name=n, **e.to_json(), basin=basin(e.T_reduced))
+                            for n, e in self.candidates],
+             "chosen": self.chosen.to_json(),
+             "refined": None if self.refined is None else self.refined.to_json(),
+             "warnings": self.prediction.get("warnings", []),
+             "cutoff_convention": cutoff_text(self.prediction.get("rc_sigma", 3.0)),
+             "units": UNITS}
+        for k in ("history",):
+            d["network"].pop(k, None)
+            d["chosen"].pop(k, None)
+        return d
+
+    def format_text(self) -> str:
+        t, f = self.target, self.final
+        lines = [f"target {t.name}: T = {t.temperature:g} K, rho = {t.density:g} nm^-3, "
+                 f"bead mass {t.mass:g} amu"]
+        n = self.network
+        lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
+                     f"{n.final.T_reduced:.3g} ({n.basin})  eps_rdf = "
+                     f"{100 * n.final.eps_rdf.mean:.3f} +- {100 * n.final.eps_rdf.sem:.3f} %")
+        for name, e in self.candidates[1:]:
+            lines.append(f"{name:<12} C12 = {e.params.c12:.4e}  C6 = {e.params.c6:.4e}  T* = "
+                         f"{e.T_reduced:.3g} ({basin(e.T_reduced)})  eps_rdf = "
+                         f"{100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} %")
+        if self.refined is not None:
+            r = self.refined
+            lines.append(f"relative entropy from {r.extra.get('from')}: {r.iterations} iterations, "
+                         f"converged {r.converged}")
+        e = f.final
+        lines += [f"final ({f.method}): C12 = {f.C12:.5e} kJ mol^-1 nm^12, C6 = {f.C6:.5e} "
+                  f"kJ mol^-1 nm^6", f"  sigma = {e.params.sigma:.4f} nm, epsilon = "
+                  f"{e.params.epsilon:.4f} kJ/mol, T* = {e.T_reduced:.3g} ({f.basin} basin)",
+                  f"  eps_rdf = {100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} % "
+                  f"(noise floor {100 * e.eps_rdf_floor:.3f} %)",
+                  f"  CG pressure {e.result.P:.1f} bar, energy {e.result.U:.3f} kJ/mol per bead"]
+        if t.P == t.P:
+            lines.append(f"  all-atom pressure {t.P:.1f} +- {t.P_sem:.1f} bar")
+        lines.append(f"{self.md_runs} CG runs, {self.wall_s:.1f} s in all; "
+                     f"{cutoff_text(self.prediction.get('rc_sigma', 3.0))}")
+        lines += [f"warning: {w}" for w in self.prediction.get("warnings", [])]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The paper's Figure 4 for this target: COM g(r) and the CG models' g(r)."""
+        from deepilst.plots import draw_overlay
+
+        curves = [("network", self.network.final.result.g)]
+        if self.chosen.final is not self.network.final:
+            curves.append((f"{self.chosen.extra.get('from')}", self.chosen.final.result.g))
+        if self.refined is not None and self.refined.final is not None:
+            curves.append(("network -> relative entropy", self.refined.final.result.g))
+        return draw_overlay(self.target.r, self.target.g, curves, ax=ax,
+                            title=f"{self.target.name}: T = {self.target.temperature:g} K, "
+                                  f"rho = {self.target.density:g} nm$^{{-3}}$")
+
+    def save_plot(self, path: str | Path) -> Path:
+        from deepilst.plots import save_figure
+
+        ax = self.plot()
+        ax.figure.tight_layout()
+        return save_figure(ax.figure, path)

@@ -1,0 +1,58 @@
+"""deepilst cg: network answer, CG check, the other basin, the report and the command."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepilst.cg.basins import params_at, rise_position
+from deepilst.cli import main
+from deepilst.units import KB
+from tests.conftest import needs_gmx
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "argon_330K_16.5nm3.xvg"
+TINY = ["--n-particles", "300", "--equil-ps", "10", "--prod-ps", "40"]
+
+
+def test_rise_position_interpolates_and_refuses_flat_curves():
+    r = np.linspace(0.0, 1.0, 101)
+    assert rise_position(r, 4.0 * r) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        rise_position(r, np.zeros_like(r))
+
+
+def test_params_at_gives_the_reduced_temperature_asked_for():
+    p = params_at(0.37, 2.5, 345.0)
+    assert p.sigma == pytest.approx(0.37) and KB * 345.0 / p.epsilon == pytest.approx(2.5)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_cg_json_reports_every_candidate_with_its_basin(capsys, tmp_path):
+    png, xvg = tmp_path / "fig4.png", tmp_path / "cg.xvg"
+    rc = main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--format", "json", "--plot",
+               str(png), "--xvg", str(xvg), *TINY])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    for k in ("C12", "C6", "eps_rdf", "eps_rdf_sem", "md_runs", "wall_s", "basin", "network",
+              "candidates"):
+        assert k in d
+    assert d["md_runs"] == 3 and len(d["candidates"]) == 3
+    assert {c["basin"] for c in d["candidates"]} == {"physical", "soft"}
+    # argon is an LJ fluid: the network's physical answer must win, within a few per cent
+    assert d["basin"] == "physical" and 0 < d["eps_rdf"] < 0.03
+    assert d["C12"] == pytest.approx(9.70e-6, rel=0.05) and d["C6"] == pytest.approx(6.22e-3, rel=0.05)
+    assert png.stat().st_size > 10_000 and xvg.read_text().count("\n") > 200
+    assert "rc_sigma*sigma" not in xvg.read_text()
+
+
+def test_cg_bad_inputs_are_one_line_errors(capsys, tmp_path):
+    assert main(["cg", str(tmp_path / "missing.xvg"), "-T", "330", "-d", "16.5"]) == 2
+    assert main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--mass", "-3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("error:") for e in err)
+    assert "missing.xvg" in err[0] and "mass" in err[1]
+    with pytest.raises(SystemExit) as exc:
+        main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--refine", "simplex"])
+    assert exc.value.code == 2
