@@ -1,0 +1,180 @@
+"""Coarse-graining CO, F2, CH4, N2 and C2H6 (issue 12): every method on the same COM targets.
+
+For each target in data/cg_targets (COM g(r) of an all-atom run at 345 K, 13.7 nm^-3, made by
+``deepilst aa`` and ``deepilst com-rdf``) and each method, one FitResult with the same fields
+(C12, C6, eps_rdf with its standard error from a validation CG run scored by one evaluator,
+MD runs, wall time, iterations, converged, basin):
+
+* network: the shipped ensemble in one shot (+ one validation run)
+* cg: ``deepilst cg`` (network + a start in the other basin, the better kept)
+* network+re: ``deepilst cg --refine re``
+* re: our relative entropy from a poor start (argon's parameters), simplex: our Nelder-Mead,
+  ibi: iterative Boltzmann inversion (a table, OpenMM), from the same start
+* votca-simplex, votca-re: VOTCA-CSG 2022.1 as users run it, from the same start
+
+    flock "$TMPDIR/deepilst-md.lock" python benchmarks/cg_table.py [--molecules CO F2] [--methods ...]
+    python benchmarks/cg_table.py --report-only
+
+Each (molecule, method) is kept in runs/cg_table/ (resumable, git-ignored); the report goes to
+benchmarks/results/cg_table.json, docs/cg_table.md and docs/cg_<molecule>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ROOT / "data" / "cg_targets"
+RUNS = ROOT / "runs" / "cg_table"
+MOLECULES = ("CO", "F2", "CH4", "N2", "C2H6")
+METHODS = ("network", "cg", "network+re", "re", "simplex", "ibi", "votca-simplex", "votca-re")
+POOR_START = (9.70e-6, 6.22e-3)  # argon's LJ parameters: a generic, poor start for molecules
+SEED = 2026
+
+
+def load_target(name: str):
+    from deepilst.fit import Target
+
+    meta = json.loads((TARGETS / f"{name}.json").read_text())
+    t = Target.from_file(TARGETS / f"{name}.xvg", meta["T"], meta["rho"], meta["mass"], name=name)
+    return Target(t.r, t.g, t.g_err, t.temperature, t.density, t.mass, name,
+                  meta.get("P", float("nan")), meta.get("P_sem", float("nan")), source=t.source)
+
+
+def run_method(name: str, method: str, protocol) -> dict:
+    """One method on one target; the FitResult as JSON plus the final CG g(r)."""
+    from deepilst.fit import CGEvaluator
+    from deepilst.results import encode_array
+
+    target = load_target(name)
+    ev = CGEvaluator(target, protocol, seed=SEED)
+    t0 = time.perf_counter()
+    if method in ("network", "cg", "network+re"):
+        from deepilst.cg import coarse_grain
+
+        meta = json.loads((TARGETS / f"{name}.json").read_text())
+        rep = coarse_grain(TARGETS / f"{name}.xvg", meta["T"], meta["rho"], meta["mass"],
+                           refine="re" if method == "network+re" else None,
+                           basin_check=method != "network", protocol=protocol, seed=SEED)
+        res = {"network": rep.network, "cg": rep.chosen, "network+re": rep.refined}[method]
+        out = res.to_json()
+        out["md_runs_total"] = rep.md_runs
+        out["wall_s_total"] = rep.wall_s
+        final = res.final
+    else:
+        if method == "re":
+            from deepilst.fit.relent import relative_entropy as fn
+        elif method == "simplex":
+            from deepilst.fit.simplex import simplex as fn
+        elif method == "ibi":
+            from deepilst.fit.ibi import ibi as fn
+        else:
+            from deepilst.fit.votca import votca_fit
+
+            def fn(ev, start):
+                return votca_fit(ev, method.split("-")[1], start=start,
+                                 work_dir=RUNS / name / method)
+        res = fn(ev, start=POOR_START)
+        out = res.to_json()
+        out["md_runs_total"] = ev.md_runs
+        out["wall_s_total"] = time.perf_counter() - t0
+        final = res.final
+    if final is not None:
+        out["g"] = encode_array(final.result.g, 5)
+    return out
+
+
+def report(molecules: list[str]) -> dict:
+    from deepilst.fit import Target  # noqa: F401  (import check)
+    from deepilst.plots import draw_overlay, save_figure
+
+    rows, table = {}, ["| molecule | method | C12 / kJ mol^-1 nm^12 | C6 / kJ mol^-1 nm^6 | "
+                       "T* | basin | eps_rdf / % | MD runs | wall / s | converged |",
+                       "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in molecules:
+        d = RUNS / name
+        if not d.is_dir():
+            continue
+        target = load_target(name)
+        rows[name] = {}
+        curves = []
+        for m in METHODS:
+            f = d / f"{m}.json"
+            if not f.exists():
+                continue
+            r = json.loads(f.read_text())
+            rows[name][m] = {k: v for k, v in r.items() if k not in ("g", "history")}
+            eps = r.get("eps_rdf")
+            eps_s = "-" if eps is None else f"{100 * eps:.3f} ± {100 * r['eps_rdf_sem']:.3f}"
+            c12 = "table" if r.get("C12") is None or r["C12"] != r["C12"] else f"{r['C12']:.4e}"
+            c6 = "table" if c12 == "table" else f"{r['C6']:.4e}"
+            t_red = r.get("T_reduced")
+            table.append(f"| {name} | {m} | {c12} | {c6} | "
+                         f"{'-' if t_red is None else f'{t_red:.3g}'} | {r.get('basin', '-')} | "
+                         f"{eps_s} | {r.get('md_runs_total', r.get('md_runs'))} | "
+                         f"{r.get('wall_s_total', r.get('wall_s')):.0f} | {r.get('converged')} |")
+            if "g" in r and m in ("network", "network+re", "simplex", "votca-simplex"):
+                curves.append((m, np.array([np.nan if v is None else v for v in r["g"]])))
+        if curves:
+            ax = draw_overlay(target.r, target.g, curves,
+                              title=f"{name}: T = {target.temperature:g} K, rho = "
+                                    f"{target.density:g} nm$^{{-3}}$")
+            ax.figure.tight_layout()
+            save_figure(ax.figure, ROOT / "docs" / f"cg_{name}.png")
+    return {"rows": rows, "markdown": "\n".join(table)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--molecules", nargs="+", default=list(MOLECULES))
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    ap.add_argument("--prod-ps", type=float, default=250.0)
+    ap.add_argument("--report-only", action="store_true")
+    a = ap.parse_args(argv)
+    from deepilst import __version__
+    from deepilst.fileio import json_safe, write_json_atomic, write_text_atomic
+    from deepilst.fit import CGProtocol
+
+    protocol = CGProtocol(n_particles=1000, equil_ps=50.0, prod_ps=a.prod_ps, engine="gromacs")
+    if not a.report_only:
+        for name in a.molecules:
+            if not (TARGETS / f"{name}.xvg").exists():
+                print(f"skip {name}: no target", file=sys.stderr)
+                continue
+            for m in a.methods:
+                f = RUNS / name / f"{m}.json"
+                if f.exists():
+                    continue
+                f.parent.mkdir(parents=True, exist_ok=True)
+                t0 = time.perf_counter()
+                out = run_method(name, m, protocol)
+                write_json_atomic(f, json_safe(out), indent=1)
+                print(f"{name} {m}: eps_rdf {out.get('eps_rdf')} runs {out.get('md_runs_total')} "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+    rep = report(a.molecules)
+    import openmm
+
+    prov = {"command": "python benchmarks/cg_table.py " + " ".join(argv or sys.argv[1:]),
+            "versions": {"deepilst": __version__, "python": platform.python_version(),
+                         "numpy": np.__version__, "openmm": openmm.__version__},
+            "seed": SEED, "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
+            "cg_protocol": {"n_particles": protocol.n_particles, "equil_ps": protocol.equil_ps,
+                            "prod_ps": protocol.prod_ps, "engine": protocol.engine},
+            "machine": f"{platform.machine()}, 2 cores; all methods in one run, one at a time"}
+    write_json_atomic(ROOT / "benchmarks" / "results" / "cg_table.json",
+                      json_safe({"provenance": prov, "results": rep["rows"]}), indent=1)
+    write_text_atomic(ROOT / "docs" / "cg_table.md", "# Coarse-graining table (generated by "
+                      "benchmarks/cg_table.py)\n\n" + rep["markdown"] + "\n")
+    print(rep["markdown"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
