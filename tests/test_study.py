@@ -44,3 +44,7 @@ def test_argon_study_table2_and_pressure(study, tmp_path):
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     md = table2_markdown({"ensemble": s})
     assert "paper (DeepILST 2019)" in md and "ensemble" in md
+    # the paper's C6 spread and the per-state error beside the error of the mean
+    assert "6.23 +- 0.0053" in md and "per-state error" in md
+    row = next(ln for ln in md.splitlines() if ln.startswith("| ensemble"))
+    assert f"{s['C6_mape_pct']:.2f} %" in row and s["C6_mape_pct"] >= s["C6_rel_err_pct"]
