@@ -107,7 +107,7 @@ def _baseline(a: argparse.Namespace) -> int:
     if a.method.startswith("votca-"):
         from deepilst.fit.votca import VotcaOptions
 
-        opts = {"prod_ps": a.votca_prod_ps, "equil_ps": a.votca_equil_ps, "rc": a.rc, "seed": a.seed}
+        opts = {"prod_ps": a.votca_prod_ps, "equil_ps": a.votca_equil_ps, "rc": a.rc}
         VotcaOptions(**opts)  # validates before anything runs
         work_dir = a.work_dir or Path(f"{a.method}_{a.file.stem}")
         if work_dir.exists() and any(work_dir.iterdir()):

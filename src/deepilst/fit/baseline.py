@@ -67,6 +67,7 @@ def run_baseline(method: str, target: Target, start: tuple[float, float],
     if method.startswith("votca-"):
         if work_dir is None:
             raise ParameterError(f"{method} needs a work directory (work_dir) for VOTCA's files")
+        opts.setdefault("seed", seed)  # VOTCA's velocities and lattice
         return fn(ev, method.split("-", 1)[1], start, work_dir, iterations, **opts)
     kw = dict(opts)
     if iterations is not None:
