@@ -32,7 +32,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from deepilst.errors import ParameterError
+from deepilst.errors import ParameterError, SimulationError
 from deepilst.fileio import write_json_atomic
 from deepilst.fit.cgmd import CGEvaluator
 from deepilst.fit.result import FitResult
@@ -164,8 +164,12 @@ def votca_fit(ev: CGEvaluator, method: str, start: tuple[float, float], work_dir
     if method == "simplex":
         notes.append("VOTCA's simplex has no stopping test: it runs iterations_max steps; the "
                      "parameters are its best evaluated vertex (lowest objective)")
-    with _held(o.lock_file):
-        final = ev.run(*hist.best)
+    try:
+        with _held(o.lock_file):
+            final = ev.run(*hist.best)
+    except SimulationError as exc:  # VOTCA's answer is still the answer; say why it is unscored
+        final = None
+        notes.append(f"the validation run of VOTCA's parameters failed: {exc}")
     return FitResult(f"votca-{method}", hist.best[0], hist.best[1], final, hist.md_runs, wall,
                      iterations=len(hist.rows), converged=hist.converged, start=(c12, c6),
                      history=hist.rows, notes=notes, extra=extra)
