@@ -42,6 +42,7 @@ from deepilst.units import check_positive
 
 __all__ = ["METHODS", "VotcaOptions", "run_csg_inverse", "votca_fit"]
 
+
 @contextlib.contextmanager
 def _held(lock_file: str | None):
     """Hold ``lock_file`` (flock, exclusive) while the block runs; nothing when None."""
@@ -83,22 +84,21 @@ def steps_done(work_dir: Path) -> int:
     return sum(1 for d in work_dir.glob("step_[0-9][0-9][0-9]/done") if d.parent.name != "step_000")
 
 
-def _drive(work_dir: Path, o: VotcaOptions) -> tuple[int, str, float]:
+def _drive(work_dir: Path, o: VotcaOptions, spent) -> tuple[int, str]:
     """csg_inverse until ``o.iterations`` steps are done, it stops or it converges, in chunks of
     ``o.chunk`` steps (``--do-iterations`` ignores ``iterations_max``, so the count is kept
-    here); returns (exit status, output end, seconds spent running it)."""
-    busy = 0.0
+    here); ``spent(seconds)`` is told the time of every call. Returns (exit status, output end)."""
     while True:
         left = o.iterations - steps_done(work_dir)
         if left <= 0 or (work_dir / "done").is_file():
-            return 0, "", busy
+            return 0, ""
         with _held(o.lock_file):
             t = time.perf_counter()
             rc, tail = run_csg_inverse(work_dir, o.timeout_s,
                                        None if o.chunk is None else min(o.chunk, left))
-            busy += time.perf_counter() - t
+            spent(time.perf_counter() - t)
         if rc != 0 or o.chunk is None or "Iterations are converged" in tail:
-            return rc, tail, busy
+            return rc, tail
 
 
 def votca_fit(ev: CGEvaluator, method: str, start: tuple[float, float], work_dir: str | Path,
@@ -143,11 +143,12 @@ def votca_fit(ev: CGEvaluator, method: str, start: tuple[float, float], work_dir
         state = {"method": method, "start": [c12, c6], "setup": setup, "wall_s": 0.0}
     if state["method"] != method:
         raise ParameterError(f"work_dir {work_dir} holds a VOTCA {state['method']} run, not {method}")
-    state["wall_s"] += time.perf_counter() - t0
-    write_json_atomic(book, state, indent=1)
-    rc, tail, busy = _drive(work_dir, o)
-    state["wall_s"] += busy
-    write_json_atomic(book, state, indent=1)
+    def spent(seconds: float) -> None:  # kept after every chunk: a killed job loses one at most
+        state["wall_s"] += seconds
+        write_json_atomic(book, state, indent=1)
+
+    spent(time.perf_counter() - t0)
+    rc, tail = _drive(work_dir, o, spent)
     hist = read_history(work_dir, method)
     wall, notes, status = state["wall_s"], [], "finished"
     if rc != 0:
