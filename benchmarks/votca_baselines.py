@@ -57,21 +57,32 @@ def main(argv: list[str] | None = None) -> int:
     from deepilst.fit.votca import votca_fit
     from deepilst.predict import predict_file
 
-    RUNS.mkdir(parents=True, exist_ok=True)
-    target_file = a.target or RUNS / "target_ch4_345K_13.7.xvg"
+    runs, out = RUNS, OUT
+    if a.target is not None:  # a COM target: its own directory and results file
+        runs = RUNS.parent / f"votca_baselines_{a.target.stem}"
+        out = OUT.with_name(f"votca_baselines_{a.target.stem}.json")
+        meta = a.target.with_suffix(".json")
+        if meta.exists():  # deepilst aa's description: T, rho, mass
+            m = json.loads(meta.read_text())
+            a.temperature, a.density, a.mass = m["T"], m["rho"], m["mass"]
+    runs.mkdir(parents=True, exist_ok=True)
+    target_file = a.target or runs / "target_ch4_345K_13.7.xvg"
     if a.target is None and not target_file.exists():
         make_target(target_file, a.lock)
     target = Target.from_file(target_file, a.temperature, a.density, a.mass)
     pred = predict_file(target_file, a.temperature, a.density, thermo=False)
     starts = {"network": (pred["C12"], pred["C6"]), "argon": ARGON}
     protocol = CGProtocol(n_particles=1000, equil_ps=50.0, prod_ps=250.0, engine="gromacs")
-    results = json.loads(OUT.read_text())["results"] if OUT.exists() else {}
+    results = json.loads(out.read_text())["results"] if out.exists() else {}
     if a.target is None and "truth" not in results:  # eps_rdf of the true parameters: the floor
         ev = CGEvaluator(target, protocol, seed=SEED + 1)
         with open(a.lock, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             results["truth"] = ev.run(*TRUTH).to_json()
     order = [("re", "argon"), ("simplex", "argon"), ("re", "network"), ("simplex", "network")]
+    if a.target is not None:
+        print(f"{target_file.name}: network start C12 {starts['network'][0]:.4e} C6 "
+              f"{starts['network'][1]:.4e}", flush=True)
     for method, sname in order:
         iters, start = {"simplex": 30, "re": 15}[method], starts[sname]
         key = f"votca-{method}_from_{sname}"
@@ -79,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         ev = CGEvaluator(target, protocol, seed=SEED)
         t0 = time.perf_counter()
-        res = votca_fit(ev, method, start, RUNS / key, iterations=iters, chunk=a.chunk,
+        res = votca_fit(ev, method, start, runs / key, iterations=iters, chunk=a.chunk,
                         lock_file=a.lock, resume=True, n_particles=1000, seed=SEED)
         d = res.to_json()
         d["elapsed_s_with_lock_waits"] = time.perf_counter() - t0
@@ -93,11 +104,13 @@ def main(argv: list[str] | None = None) -> int:
                                          "rho": a.density, "mass": a.mass,
                                          "truth": None if a.target else
                                          {"C12": TRUTH[0], "C6": TRUTH[1]}},
+                "target_file": str(target_file.relative_to(ROOT)) if target_file.is_relative_to(ROOT)
+                else target_file.name,
                 "starts": {k: {"C12": v[0], "C6": v[1]} for k, v in starts.items()},
                 "validation_protocol": {"n_particles": 1000, "equil_ps": 50, "prod_ps": 250,
                                         "engine": "gromacs"},
                 "machine": f"{platform.machine()}, 2 cores shared; MD under a lock"}
-        write_json_atomic(OUT, json_safe({"provenance": prov, "results": results}), indent=1)
+        write_json_atomic(out, json_safe({"provenance": prov, "results": results}), indent=1)
     return 0
 
 
