@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow install gromacs lint bench models clean wheel-check
+.PHONY: demo test test-slow install gromacs votca lint bench models clean wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,13 +23,22 @@ gromacs:
 	  || echo "warning: could not install gromacs; its tests will be skipped"; \
 	else echo "warning: gmx not found and cannot apt-get install gromacs; its tests will be skipped"; fi
 
+# VOTCA-CSG 2022.1 and gnuplot for the VOTCA baselines; otherwise their tests are skipped
+votca:
+	@if command -v csg_inverse >/dev/null 2>&1 && command -v gnuplot >/dev/null 2>&1; then \
+	  echo "csg_inverse: $$(command -v csg_inverse)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq votca gnuplot-nox >/dev/null) \
+	  || echo "warning: could not install votca; its tests will be skipped"; \
+	else echo "warning: csg_inverse or gnuplot missing and cannot apt-get install votca gnuplot-nox; its tests will be skipped"; fi
+
 demo: install
 	$(BIN)/deepilst predict examples/argon_330K_16.5nm3.xvg --temperature 330 --density 16.5
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
-test: install gromacs lint
+test: install gromacs votca lint
 	$(BIN)/pytest
 
 test-slow: install gromacs

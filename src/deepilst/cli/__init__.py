@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from deepilst.cli._common import Parser, run_handler
+from deepilst.cli.baseline import add_baseline_commands
 from deepilst.cli.cg import add_cg_commands
 from deepilst.cli.data import add_dataset_commands
 from deepilst.cli.md import add_md_commands
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_commands(sub)
     add_dataset_commands(sub)
     add_cg_commands(sub)
+    add_baseline_commands(sub)
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(handler=_version)
     return p
