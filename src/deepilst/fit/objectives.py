@@ -128,3 +128,24 @@ def re_hessian(pair_cov: np.ndarray, temperature: float) -> np.ndarray:
     beta = 1.0 / (KB * temperature)
     sign = np.array([[1.0, -1.0], [-1.0, 1.0]])  # dU/dC6 = -sum r^-6
     return beta**2 * np.asarray(pair_cov, dtype=float) * sign
+
+
+def re_gradient_cov(target_r: np.ndarray, target_g: np.ndarray, target_err: np.ndarray | None,
+                    cg_g: np.ndarray, cg_err: np.ndarray | None, temperature: float,
+                    density: float, n_particles: int, c12: float, c6: float,
+                    rc_sigma: float = RC_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`re_gradient` with the full 2 x 2 covariance of its two components [per unit of
+    C12, C6, squared] instead of their standard errors (bins independent; both components are
+    integrals over the same bins, so they are strongly anticorrelated)."""
+    beta = 1.0 / (KB * temperature)
+    r = np.asarray(target_r, dtype=float)
+    pref = 0.5 * n_particles * density * 4.0 * math.pi
+    wd = du_dlambda(r, c12, c6, rc_sigma) * (_trap_weights(r) * r**2)[None, :] * pref
+    cov = np.zeros((2, 2))
+    for e in (target_err, cg_err):
+        if e is not None:
+            e2 = np.nan_to_num(np.asarray(e, dtype=float)) ** 2
+            cov += (wd * e2[None, :]) @ wd.T
+    grad, _ = re_gradient(r, target_g, None, cg_g, None, temperature, density, n_particles, c12,
+                          c6, rc_sigma)
+    return grad, beta**2 * cov
