@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 import time
 from pathlib import Path
@@ -75,18 +76,150 @@ def load_target():
     return Target(res.r, res.g, res.g_err, T, RHO, MASS, "mie86", res.P.mean, res.P.sem)
 
 
+def target_xvg() -> Path:
+    from deepilst.results import SimulationResult
+
+    f = RUNS / "target_mie86.xvg"
+    if not f.exists():
+        SimulationResult.from_record(json.loads(target_path().read_text())).write_xvg(f)
+    return f
+
+
+def gradcheck(n_rep: int = 10) -> dict:
+    """Scatter of the A.6 gradient (CG part) over repeated runs at one point against the
+    bin-independent error estimate, and against the frames' pair-sum covariance / n_frames."""
+    from deepilst.fit import CGEvaluator, CGProtocol
+    from deepilst.fit.objectives import re_gradient_cov
+    from deepilst.potentials import LJParams
+
+    target = load_target()
+    sigma_soft = 0.33  # a soft bead (T* 20) of the target's size
+    points = {"argon (T* 2.9)": POOR_START,
+              "soft (T* 20)": (lambda p: (p.c12, p.c6))(LJParams.from_sigma_epsilon(
+                  sigma_soft, 0.0083144626 * T / 20.0))}
+    out = {}
+    for name, (c12, c6) in points.items():
+        ev = CGEvaluator(target, CGProtocol(), seed=SEED + 17)
+        lam = np.array([c12, c6])
+        grads, covs, frame_covs = [], [], []
+        for _ in range(n_rep):
+            e = ev.run(c12, c6)
+            res = e.result
+            g, cov = re_gradient_cov(target.r, target.g, None, res.g, res.g_err, T, RHO,
+                                     res.record["spec"]["protocol"]["n_particles"], c12, c6)
+            d = np.diag(lam)
+            grads.append(lam * g)
+            covs.append(d @ cov @ d)
+            frame_covs.append(d @ e.hessian @ d / res.record["pair_sums"]["n_frames"])
+        gr = np.array(grads)
+        sc = np.cov(gr.T)
+        est = np.mean(covs, axis=0)
+        fr = np.mean(frame_covs, axis=0)
+        out[name] = {"C12": c12, "C6": c6, "n_runs": n_rep, "md_wall_s": ev.md_wall_s,
+                     "scatter_sd": np.sqrt(np.diag(sc)).tolist(),
+                     "bins_sd": np.sqrt(np.diag(est)).tolist(),
+                     "frames_sd": np.sqrt(np.diag(fr)).tolist(),
+                     "ratio_scatter_to_bins": np.sqrt(np.diag(sc) / np.diag(est)).tolist(),
+                     "ratio_scatter_to_frames": np.sqrt(np.diag(sc) / np.diag(fr)).tolist(),
+                     "corr_scatter": float(sc[0, 1] / np.sqrt(sc[0, 0] * sc[1, 1])),
+                     "corr_bins": float(est[0, 1] / np.sqrt(est[0, 0] * est[1, 1])),
+                     "corr_frames": float(fr[0, 1] / np.sqrt(fr[0, 0] * fr[1, 1])),
+                     "grad_theta": gr.tolist()}
+        print(name, {k: v for k, v in out[name].items() if k != "grad_theta"}, flush=True)
+    return out
+
+
+def fit(method: str) -> dict:
+    """One fit on the target; the FitResult as JSON with the evaluator's bill."""
+    from deepilst.fit import CGEvaluator, CGProtocol
+
+    target = load_target()
+    protocol = CGProtocol()
+    ev = CGEvaluator(target, protocol, seed=SEED)
+    t0 = time.perf_counter()
+    if method in ("network+re", "cg+re"):
+        from deepilst.cg import coarse_grain
+
+        rep = coarse_grain(target_xvg(), T, RHO, MASS, refine="re",
+                           basin_check=method == "cg+re", protocol=protocol, seed=SEED)
+        res = rep.refined
+        out = res.to_json()
+        out["md_runs_total"] = rep.md_runs
+        out["network"] = {k: rep.network.to_json()[k] for k in ("C12", "C6", "eps_rdf",
+                                                                 "eps_rdf_sem", "T_reduced")}
+    else:
+        if method == "re-poor":
+            from deepilst.fit.relent import relative_entropy
+
+            res = relative_entropy(ev, start=POOR_START)
+        elif method == "simplex":
+            from deepilst.fit.simplex import simplex
+
+            res = simplex(ev, start=POOR_START)
+        elif method == "ibi":
+            from deepilst.fit.ibi import ibi
+
+            res = ibi(ev)
+        elif method == "ibi-poor":
+            from deepilst.fit.ibi import ibi
+
+            res = ibi(ev, start=POOR_START)
+        else:
+            raise SystemExit(f"unknown method {method}")
+        out = res.to_json()
+        out["md_runs_total"] = ev.md_runs
+    out["wall_s_total"] = time.perf_counter() - t0
+    print(method, {k: out.get(k) for k in ("C12", "C6", "eps_rdf", "eps_rdf_sem", "eps_rdf_floor",
+                                           "md_runs", "md_runs_total", "iterations",
+                                           "converged", "wall_s")}, flush=True)
+    return out
+
+
+STEPS = ("target", "gradcheck", "re-poor", "network+re", "cg+re", "simplex", "ibi", "ibi-poor")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("steps", nargs="+")
+    ap.add_argument("steps", nargs="+", choices=STEPS + ("report",))
     a = ap.parse_args(argv)
+    from deepilst.fileio import json_safe, write_json_atomic
+
     RUNS.mkdir(parents=True, exist_ok=True)
     for step in a.steps:
         if step == "target":
             make_target()
-        else:
-            print(f"unknown step {step}", file=sys.stderr)
-            return 2
+            continue
+        if step == "report":
+            report()
+            continue
+        f = RUNS / f"{step}.json"
+        if f.exists():
+            continue
+        out = gradcheck() if step == "gradcheck" else fit(step)
+        write_json_atomic(f, json_safe(out), indent=1)
     return 0
+
+
+def report() -> None:
+    from deepilst import __version__
+    from deepilst.fileio import json_safe, write_json_atomic
+
+    results = {s: json.loads((RUNS / f"{s}.json").read_text()) for s in STEPS[1:]
+               if (RUNS / f"{s}.json").exists()}
+    tgt = json.loads(target_path().read_text())
+    prov = {"command": "python benchmarks/fit_methods.py " + " ".join(sys.argv[1:]),
+            "versions": {"deepilst": __version__, "python": platform.python_version(),
+                         "numpy": np.__version__, **tgt.get("versions", {})},
+            "seed": SEED, "target": {"potential": f"Mie {MIE['n']}-{MIE['m']}", **MIE, "T": T,
+                                     "rho": RHO, "mass": MASS, "n_particles": 1000,
+                                     "equil_ps": 50, "prod_ps": 1000, "engine": "openmm",
+                                     "P": tgt["pressure"]["mean"],
+                                     "P_sem": tgt["pressure"]["sem"]},
+            "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
+            "cg_protocol": "CGProtocol() defaults: 1000 beads, 50 + 250 ps, GROMACS (IBI: OpenMM)",
+            "machine": f"{platform.machine()}, 2 cores shared with other jobs"}
+    write_json_atomic(ROOT / "benchmarks" / "results" / "fit_methods.json",
+                      json_safe({"provenance": prov, "results": results}), indent=1)
 
 
 if __name__ == "__main__":

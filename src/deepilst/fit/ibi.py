@@ -98,18 +98,18 @@ def ibi(ev: CGEvaluator, start: tuple[float, float] | None = None, max_iter: int
     smooth = smooth + 1 - smooth % 2 if smooth >= 3 else 0
     t0 = time.perf_counter()
     runs0 = ev.md_runs
-    m = t.r <= rc + 1e-9
+    k1 = int(np.argmax(np.nan_to_num(t.g) > g_min))  # first reliable point of the target
+    m = (t.r >= 0.6 * t.r[k1]) & (t.r <= rc + 1e-9)  # the table's points
     r, gt = t.r[m], t.g[m]
     k1 = int(np.argmax(np.nan_to_num(gt) > g_min))
-    lo = int(np.searchsorted(r, 0.6 * r[k1]))
     if start is not None:
         p = LJParams(*start)
-        u = np.where(r < rc, p.energy(np.maximum(r, 1e-3)), 0.0)
+        u = np.where(r < rc, p.energy(r), 0.0)
     else:
         with np.errstate(divide="ignore"):
             u = -kt * np.log(np.where(gt > 0, gt, np.nan))
         u = core_extension(r, np.nan_to_num(u - u[-1]), k1, kt)
-    table = TabulatedPotential(r[lo:], u[lo:])
+    table = TabulatedPotential(r, u)
     rows: list[dict] = []
     evals: list[CGEvaluation] = []
     converged = False
@@ -134,7 +134,7 @@ def ibi(ev: CGEvaluator, start: tuple[float, float] | None = None, max_iter: int
         d[k_ok:] = _smooth(d[k_ok:], smooth)
         u_new = table.energy(r) + alpha * d
         u_new = core_extension(r, u_new - u_new[-1], k_ok, kt)
-        table = TabulatedPotential(r[lo:], u_new[lo:])
+        table = TabulatedPotential(r, u_new)
     wall = time.perf_counter() - t0
     md_runs = ev.md_runs - runs0
     pick = evals[-1] if converged else min(evals, key=lambda x: x.eps_rdf.mean)
