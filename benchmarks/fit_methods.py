@@ -5,9 +5,9 @@ so no LJ reproduces its g(r) exactly, as for molecular COM RDFs) at the paper's 
 345 K and 13.7 nm^-3, bead mass 28 amu, simulated with a tabulated potential in OpenMM
 (1000 beads, 50 + 1000 ps). Steps (each resumable; results in runs/fit_methods/, git-ignored):
 
-    flock /tmp/deepilst-md.lock python benchmarks/fit_methods.py target
-    flock /tmp/deepilst-md.lock python benchmarks/fit_methods.py gradcheck   # error of A.6
-    flock /tmp/deepilst-md.lock python benchmarks/fit_methods.py re-poor re-good simplex ibi
+    flock "$TMPDIR/deepilst-md.lock" python benchmarks/fit_methods.py target
+    flock "$TMPDIR/deepilst-md.lock" python benchmarks/fit_methods.py gradcheck   # error of A.6
+    flock "$TMPDIR/deepilst-md.lock" python benchmarks/fit_methods.py re-poor re-good simplex ibi
     python benchmarks/fit_methods.py report     # -> benchmarks/results/fit_methods.json
 
 Every CG run uses ``CGProtocol()`` defaults (1000 beads, 50 + 250 ps, GROMACS; IBI: OpenMM).
