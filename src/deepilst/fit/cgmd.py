@@ -14,7 +14,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from deepilst.errors import ParameterError
-from deepilst.fit.objectives import eps_rdf_estimate, eps_rdf_floor, re_gradient_cov, re_hessian
+from deepilst.fit.objectives import (
+    eps_rdf_estimate,
+    eps_rdf_floor,
+    gradient_cov_frames,
+    re_gradient_cov,
+    re_hessian,
+)
 from deepilst.fit.target import Target
 from deepilst.md.simulate import run_simulation
 from deepilst.md.spec import PairTable, Protocol, SimSpec
@@ -50,6 +56,9 @@ class CGEvaluation:
     eps_rdf : eq. 7 against the target (a fraction) with its standard error
     gradient, gradient_err : dS_rel/d(C12, C6) and its standard error, per unit of C12, C6
     hessian : beta^2 Cov_CG(dU/d(C12, C6)) (2 x 2)
+    gradient_cov : the gradient's covariance: CG part from the run's frames, target part from
+        its bin errors rescaled (:func:`deepilst.fit.objectives.re_gradient_cov`)
+    table : the tabulated potential run (then ``params`` is a reference LJ), or None
     """
 
     params: LJParams
@@ -59,9 +68,7 @@ class CGEvaluation:
     gradient: np.ndarray
     gradient_err: np.ndarray
     hessian: np.ndarray
-    #: dS_rel/d(C12, C6) covariance (2 x 2; bins independent), NaN for a table run
     gradient_cov: np.ndarray | None = None
-    #: the tabulated potential run instead of ``params`` (then a reference LJ), or None
     table: TabulatedPotential | None = None
 
     @property
@@ -159,11 +166,14 @@ class CGEvaluator:
         eps = eps_rdf_estimate(t.r, res.g, res.g_err, t.g, t.g_err)
         floor = eps_rdf_floor(t.r, res.g_err, t.g, t.g_err)
         n = int(res.record["spec"]["protocol"]["n_particles"])
-        grad, cov = re_gradient_cov(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
-                                    t.density, n, params.c12, params.c6,
-                                    float(res.record["rc_sigma"]))
         ps = res.pair_sums
         hess = re_hessian(ps[1], t.temperature) if ps is not None else np.full((2, 2), np.nan)
+        cg_cov = None
+        if ps is not None:
+            cg_cov = gradient_cov_frames(hess, int(res.record["pair_sums"]["n_frames"]))
+        grad, cov = re_gradient_cov(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
+                                    t.density, n, params.c12, params.c6,
+                                    float(res.record["rc_sigma"]), cg_cov)
         return CGEvaluation(params, res, eps, floor, grad, np.sqrt(np.diag(cov)), hess, cov)
 
     def bill(self) -> dict:
