@@ -1,13 +1,16 @@
 """Our CG fitting methods (relative entropy, simplex, IBI) measured on a non-LJ target.
 
-Until the all-atom COM targets exist, the target is a Mie 8-6 fluid (softer repulsion than LJ,
+Our own target (``mie86``) is a Mie 8-6 fluid (softer repulsion than LJ,
 so no LJ reproduces its g(r) exactly, as for molecular COM RDFs) at the paper's CG state,
 345 K and 13.7 nm^-3, bead mass 28 amu, simulated with a tabulated potential in OpenMM
-(1000 beads, 50 + 1000 ps). Steps (each resumable; results in runs/fit_methods/, git-ignored):
+(1000 beads, 50 + 1000 ps); ``--target CO`` etc. fits a COM target of the all-atom runs
+instead (``--targets``: their directory, default data/cg_targets). Steps (each resumable;
+results in runs/fit_methods/[<target>/], git-ignored):
 
     flock "$TMPDIR/deepilst-md.lock" python benchmarks/fit_methods.py target
     python benchmarks/fit_methods.py gradcheck   # the error of A.6 against repeated runs
     python benchmarks/fit_methods.py re-poor network+re cg+re simplex ibi ibi-poor
+    python benchmarks/fit_methods.py re-poor network+re --target CO [--targets DIR]
     python benchmarks/fit_methods.py report      # -> benchmarks/results/fit_methods.json
 
 Each fit holds the machine-wide MD lock while it runs (a few minutes of MD); IBI, whose
@@ -24,7 +27,6 @@ import contextlib
 import fcntl
 import json
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,12 +77,32 @@ def make_target() -> dict:
     return rec
 
 
-def load_target():
+#: the COM targets (``deepilst com-rdf`` of the all-atom runs): <name>.xvg and <name>.json
+TARGETS = {"dir": ROOT / "data" / "cg_targets"}
+
+
+def runs_dir(name: str) -> Path:
+    return RUNS if name == "mie86" else RUNS / name
+
+
+def target_meta(name: str) -> dict:
+    if name == "mie86":
+        return {"T": T, "rho": RHO, "mass": MASS}
+    return json.loads((TARGETS["dir"] / f"{name}.json").read_text())
+
+
+def load_target(name: str = "mie86"):
     from deepilst.fit import Target
     from deepilst.results import SimulationResult
 
-    res = SimulationResult.from_record(json.loads(target_path().read_text()))
-    return Target(res.r, res.g, res.g_err, T, RHO, MASS, "mie86", res.P.mean, res.P.sem)
+    if name == "mie86":
+        res = SimulationResult.from_record(json.loads(target_path().read_text()))
+        return Target(res.r, res.g, res.g_err, T, RHO, MASS, "mie86", res.P.mean, res.P.sem)
+    meta = target_meta(name)
+    t = Target.from_file(TARGETS["dir"] / f"{name}.xvg", meta["T"], meta["rho"], meta["mass"],
+                         name=name)
+    return Target(t.r, t.g, t.g_err, t.temperature, t.density, t.mass, name,
+                  meta.get("P", float("nan")), meta.get("P_sem", float("nan")), source=t.source)
 
 
 LOCK = Path(tempfile.gettempdir()) / "deepilst-md.lock"
@@ -119,9 +141,11 @@ def evaluator(target, protocol, seed, per_run: bool = True):
     return Locked(target, protocol, seed=seed)
 
 
-def target_xvg() -> Path:
+def target_xvg(name: str = "mie86") -> Path:
     from deepilst.results import SimulationResult
 
+    if name != "mie86":
+        return TARGETS["dir"] / f"{name}.xvg"
     f = RUNS / "target_mie86.xvg"
     if not f.exists():
         SimulationResult.from_record(json.loads(target_path().read_text())).write_xvg(f)
@@ -175,19 +199,19 @@ def gradcheck(n_rep: int = 10) -> dict:
     return out
 
 
-def fit(method: str) -> dict:
-    """One fit on the target; the FitResult as JSON with the evaluator's bill."""
+def fit(method: str, name: str = "mie86") -> dict:
+    """One fit on target ``name``; the FitResult as JSON with the evaluator's bill."""
     # fits of a few minutes of MD hold the lock throughout; IBI (OpenMM tables, ~4 min a run)
     # takes it for each run
     per_run = method.startswith("ibi")
     with contextlib.nullcontext() if per_run else md_lock():
-        return _fit(method, per_run)
+        return _fit(method, per_run, name)
 
 
-def _fit(method: str, per_run: bool) -> dict:
+def _fit(method: str, per_run: bool, name: str) -> dict:
     from deepilst.fit import CGProtocol
 
-    target = load_target()
+    target = load_target(name)
     protocol = CGProtocol()
     ev = evaluator(target, protocol, SEED, per_run)
     t0 = time.perf_counter()
@@ -195,7 +219,8 @@ def _fit(method: str, per_run: bool) -> dict:
     if method in ("network+re", "cg+re"):
         from deepilst.cg import coarse_grain
 
-        rep = coarse_grain(target_xvg(), T, RHO, MASS, refine="re",
+        rep = coarse_grain(target_xvg(name), target.temperature, target.density, target.mass,
+                           refine="re",
                            basin_check=method == "cg+re", protocol=protocol, seed=SEED)
         res = rep.refined
         out = res.to_json()
@@ -226,7 +251,7 @@ def _fit(method: str, per_run: bool) -> dict:
         out["md_wall_s"] = ev.md_wall_s  # all CG runs, the validation run included
     out["wall_s_total"] = time.perf_counter() - t0
     out["lock_wait_s"] = LOCK_WAIT["s"]  # waiting for other jobs' MD, inside wall_s
-    print(method, {k: out.get(k) for k in ("C12", "C6", "eps_rdf", "eps_rdf_sem", "eps_rdf_floor",
+    print(name, method, {k: out.get(k) for k in ("C12", "C6", "eps_rdf", "eps_rdf_sem", "eps_rdf_floor",
                                            "md_runs", "md_runs_total", "iterations",
                                            "converged", "wall_s")}, flush=True)
     return out
@@ -238,10 +263,15 @@ STEPS = ("target", "gradcheck", "re-poor", "network+re", "cg+re", "simplex", "ib
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("steps", nargs="+", choices=STEPS + ("report",))
+    ap.add_argument("--target", default="mie86", help="mie86 (ours) or a COM target's name")
+    ap.add_argument("--targets", default=str(TARGETS["dir"]),
+                    help="directory of the COM targets (<name>.xvg, <name>.json)")
     a = ap.parse_args(argv)
     from deepilst.fileio import json_safe, write_json_atomic
 
-    RUNS.mkdir(parents=True, exist_ok=True)
+    TARGETS["dir"] = Path(a.targets)
+    d = runs_dir(a.target)
+    d.mkdir(parents=True, exist_ok=True)
     for step in a.steps:
         if step == "target":
             make_target()
@@ -249,10 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         if step == "report":
             report()
             continue
-        f = RUNS / f"{step}.json"
+        f = d / f"{step}.json"
         if f.exists():
             continue
-        out = gradcheck() if step == "gradcheck" else fit(step)
+        if step == "gradcheck" and a.target != "mie86":
+            raise SystemExit("gradcheck runs on the mie86 target")
+        out = gradcheck() if step == "gradcheck" else fit(step, a.target)
         write_json_atomic(f, json_safe(out), indent=1)
     return 0
 
@@ -261,10 +293,19 @@ def report() -> None:
     from deepilst import __version__
     from deepilst.fileio import json_safe, write_json_atomic
 
-    results = {s: json.loads((RUNS / f"{s}.json").read_text()) for s in STEPS[1:]
-               if (RUNS / f"{s}.json").exists()}
+    results, com = {}, {}
+    for name in ["mie86"] + sorted(p.name for p in RUNS.iterdir() if p.is_dir()):
+        d = runs_dir(name)
+        results[name] = {s: json.loads((d / f"{s}.json").read_text()) for s in STEPS[1:]
+                         if (d / f"{s}.json").exists()}
+        if name != "mie86" and results[name]:
+            meta = target_meta(name)
+            com[name] = {k: meta.get(k) for k in ("T", "rho", "mass", "P", "P_sem", "prod_ps",
+                                                  "n_molecules")}
+            com[name]["force_field"] = meta.get("force_field", {}).get("description")
     tgt = json.loads(target_path().read_text())
-    prov = {"command": "python benchmarks/fit_methods.py " + " ".join(sys.argv[1:]),
+    prov = {"command": "python benchmarks/fit_methods.py report (after the steps in the "
+                       "module docstring; COM targets from data/cg_targets)",
             "versions": {"deepilst": __version__, "python": platform.python_version(),
                          "numpy": np.__version__, **tgt.get("versions", {})},
             "seed": SEED, "target": {"potential": f"Mie {MIE['n']}-{MIE['m']}", **MIE, "T": T,
@@ -272,6 +313,7 @@ def report() -> None:
                                      "equil_ps": 50, "prod_ps": 1000, "engine": "openmm",
                                      "P": tgt["pressure"]["mean"],
                                      "P_sem": tgt["pressure"]["sem"]},
+            "com_targets": com,
             "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
             "cg_protocol": "CGProtocol() defaults: 1000 beads, 50 + 250 ps, GROMACS (IBI: OpenMM)",
             "machine": f"{platform.machine()}, 2 cores shared with other jobs"}
