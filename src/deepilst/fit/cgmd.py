@@ -13,11 +13,18 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from deepilst.fit.objectives import eps_rdf_estimate, eps_rdf_floor, re_gradient, re_hessian
+from deepilst.errors import ParameterError
+from deepilst.fit.objectives import (
+    eps_rdf_estimate,
+    eps_rdf_floor,
+    gradient_cov_frames,
+    re_gradient_cov,
+    re_hessian,
+)
 from deepilst.fit.target import Target
 from deepilst.md.simulate import run_simulation
-from deepilst.md.spec import Protocol, SimSpec
-from deepilst.potentials import LJParams
+from deepilst.md.spec import PairTable, Protocol, SimSpec
+from deepilst.potentials import LJParams, TabulatedPotential
 from deepilst.results import Estimate, SimulationResult
 from deepilst.units import KB
 
@@ -49,6 +56,9 @@ class CGEvaluation:
     eps_rdf : eq. 7 against the target (a fraction) with its standard error
     gradient, gradient_err : dS_rel/d(C12, C6) and its standard error, per unit of C12, C6
     hessian : beta^2 Cov_CG(dU/d(C12, C6)) (2 x 2)
+    gradient_cov : the gradient's covariance: CG part from the run's frames, target part from
+        its bin errors rescaled (:func:`deepilst.fit.objectives.re_gradient_cov`)
+    table : the tabulated potential run (then ``params`` is a reference LJ), or None
     """
 
     params: LJParams
@@ -58,6 +68,8 @@ class CGEvaluation:
     gradient: np.ndarray
     gradient_err: np.ndarray
     hessian: np.ndarray
+    gradient_cov: np.ndarray | None = None
+    table: TabulatedPotential | None = None
 
     @property
     def T_reduced(self) -> float:
@@ -71,7 +83,7 @@ class CGEvaluation:
                 "P": self.result.P.mean, "P_sem": self.result.P.sem, "U": self.result.U.mean,
                 "U_sem": self.result.U.sem, "phase": self.result.phase,
                 "gradient": self.gradient.tolist(), "gradient_err": self.gradient_err.tolist(),
-                "wall_s": self.result.wall_s}
+                "wall_s": self.result.wall_s, "potential": "lj" if self.table is None else "table"}
 
 
 def basin(T_reduced: float) -> str:
@@ -120,6 +132,32 @@ class CGEvaluator:
         self.history.append(ev)
         return ev
 
+    def run_table(self, table: TabulatedPotential, reference: LJParams | None = None,
+                  prod_ps: float | None = None) -> CGEvaluation:
+        """Simulate the tabulated pair potential ``table`` (OpenMM, cutoff at the table's end)
+        at the target's state and score it by eps_rdf (one MD run). ``reference`` (default:
+        :func:`table_reference`) sets the time step and the reported reduced state."""
+        ref = reference or table_reference(table, self.target.temperature)
+        spec = replace(self.spec(ref), engine="openmm", table=PairTable.from_potential(table))
+        if prod_ps is not None:
+            spec = replace(spec, protocol=replace(spec.protocol, prod_ps=float(prod_ps)))
+        if spec.rc >= 0.5 * spec.box_length:
+            raise ParameterError(f"table end {spec.rc:.3f} nm reaches half the box "
+                                 f"({0.5 * spec.box_length:.3f} nm): shorten the table or use "
+                                 "more beads (CGProtocol.n_particles)")
+        t0 = time.perf_counter()
+        res = run_simulation(spec, retries=1)
+        self.md_wall_s += time.perf_counter() - t0
+        self.md_runs += 1
+        t = self.target
+        eps = eps_rdf_estimate(t.r, res.g, res.g_err, t.g, t.g_err)
+        floor = eps_rdf_floor(t.r, res.g_err, t.g, t.g_err)
+        nan2 = np.full(2, np.nan)
+        ev = CGEvaluation(ref, res, eps, floor, nan2, nan2, np.full((2, 2), np.nan),
+                          np.full((2, 2), np.nan), table)
+        self.history.append(ev)
+        return ev
+
     def score(self, params: LJParams, res: SimulationResult) -> CGEvaluation:
         """Scores of an existing CG simulation against the target (no MD)."""
         t = self.target
@@ -128,12 +166,15 @@ class CGEvaluator:
         eps = eps_rdf_estimate(t.r, res.g, res.g_err, t.g, t.g_err)
         floor = eps_rdf_floor(t.r, res.g_err, t.g, t.g_err)
         n = int(res.record["spec"]["protocol"]["n_particles"])
-        grad, grad_err = re_gradient(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
-                                     t.density, n, params.c12, params.c6,
-                                     float(res.record["rc_sigma"]))
         ps = res.pair_sums
         hess = re_hessian(ps[1], t.temperature) if ps is not None else np.full((2, 2), np.nan)
-        return CGEvaluation(params, res, eps, floor, grad, grad_err, hess)
+        cg_cov = None
+        if ps is not None:
+            cg_cov = gradient_cov_frames(hess, int(res.record["pair_sums"]["n_frames"]))
+        grad, cov = re_gradient_cov(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
+                                    t.density, n, params.c12, params.c6,
+                                    float(res.record["rc_sigma"]), cg_cov)
+        return CGEvaluation(params, res, eps, floor, grad, np.sqrt(np.diag(cov)), hess, cov)
 
     def bill(self) -> dict:
         """MD runs and MD wall time so far."""
@@ -144,6 +185,26 @@ class CGEvaluator:
         if not self.history:
             raise ValueError("no CG run yet")
         return min(self.history, key=lambda e: e.eps_rdf.mean)
+
+
+def table_reference(table: TabulatedPotential, temperature: float) -> LJParams:
+    """The LJ that stands for a tabulated potential in a run's spec: sigma where u first
+    falls through zero (where it falls through kB T when it stays repulsive), epsilon its well
+    depth (at least 1e-3 kB T). It sets the time step (``SimSpec.dt``) and the reported reduced
+    state; the table's first point must lie below sigma."""
+    from deepilst.units import c12_c6
+
+    r, u = table.r, table.u
+    kt = KB * temperature
+    level = 0.0 if np.any(u <= 0.0) else kt
+    below = np.flatnonzero(u <= level)
+    if len(below) == 0 or below[0] == 0 or u[0] <= kt:
+        raise ParameterError("the tabulated potential must be repulsive (u > kB T) at its first "
+                             "point and fall below kB T further out")
+    k = int(below[0])
+    sigma = float(r[k - 1] + (level - u[k - 1]) * (r[k] - r[k - 1]) / (u[k] - u[k - 1]))
+    eps = max(float(-np.min(u)), 1e-3 * kt)
+    return LJParams(*c12_c6(sigma, eps))
 
 
 def reduced_state(target: Target, params: LJParams) -> tuple[float, float]:

@@ -128,3 +128,55 @@ def re_hessian(pair_cov: np.ndarray, temperature: float) -> np.ndarray:
     beta = 1.0 / (KB * temperature)
     sign = np.array([[1.0, -1.0], [-1.0, 1.0]])  # dU/dC6 = -sum r^-6
     return beta**2 * np.asarray(pair_cov, dtype=float) * sign
+
+
+def gradient_cov_bins(r: np.ndarray, g_err: np.ndarray | None, temperature: float,
+                      density: float, n_particles: int, c12: float, c6: float,
+                      rc_sigma: float = RC_SIGMA) -> np.ndarray:
+    """Covariance [per unit of C12, C6, squared] that the standard errors ``g_err`` of one g(r)
+    give beta <dU/dlambda> (eq. A.6), with the bins taken as independent. Both components are
+    integrals over the same bins, hence strongly anticorrelated. Histogram bins of MD are not
+    independent (a pair crossing a shell boundary leaves one bin for the next): on our CG runs
+    this overstates the standard errors by a factor 1.0-2.7, the most in dense structured
+    fluids (benchmarks/fit_methods.py gradcheck)."""
+    beta = 1.0 / (KB * temperature)
+    r = np.asarray(r, dtype=float)
+    if g_err is None:
+        return np.zeros((2, 2))
+    pref = 0.5 * n_particles * density * 4.0 * math.pi
+    wd = du_dlambda(r, c12, c6, rc_sigma) * (_trap_weights(r) * r**2)[None, :] * pref
+    e2 = np.nan_to_num(np.asarray(g_err, dtype=float)) ** 2
+    return beta**2 * (wd * e2[None, :]) @ wd.T
+
+
+def gradient_cov_frames(hessian: np.ndarray, n_frames: int) -> np.ndarray:
+    """Covariance of the CG part of the A.6 gradient from the run's own frames: beta^2
+    Cov_frames(dU/dlambda) / n_frames = H / n_frames (frames taken as independent; they are
+    100 MD steps apart, and the scatter of repeated runs agrees within its own uncertainty)."""
+    return np.asarray(hessian, dtype=float) / float(n_frames)
+
+
+def re_gradient_cov(target_r: np.ndarray, target_g: np.ndarray, target_err: np.ndarray | None,
+                    cg_g: np.ndarray, cg_err: np.ndarray | None, temperature: float,
+                    density: float, n_particles: int, c12: float, c6: float,
+                    rc_sigma: float = RC_SIGMA,
+                    cg_cov: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`re_gradient` with the full 2 x 2 covariance of its two components [per unit of
+    C12, C6, squared] instead of their standard errors.
+
+    Without ``cg_cov`` both parts come from the bin errors (:func:`gradient_cov_bins`). With
+    ``cg_cov`` (the CG part from the run's frames, :func:`gradient_cov_frames`), the target's
+    bin covariance is rescaled, component by component, by the ratio of the CG run's frame and
+    bin standard errors: both g's are histograms of similar structure on the same shells."""
+    args = (temperature, density, n_particles, c12, c6, rc_sigma)
+    r = np.asarray(target_r, dtype=float)
+    cov_t = gradient_cov_bins(r, target_err, *args)
+    cov_cg = gradient_cov_bins(r, cg_err, *args)
+    if cg_cov is not None and np.all(np.isfinite(cg_cov)):
+        d_bins = np.diag(cov_cg)
+        scale = np.sqrt(np.diag(cg_cov) / np.where(d_bins > 0, d_bins, np.inf))
+        cov_t = cov_t * np.outer(scale, scale)
+        cov_cg = np.asarray(cg_cov, dtype=float)
+    grad, _ = re_gradient(r, target_g, None, cg_g, None, temperature, density, n_particles, c12,
+                          c6, rc_sigma)
+    return grad, cov_t + cov_cg

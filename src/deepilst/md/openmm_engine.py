@@ -1,5 +1,6 @@
 """OpenMM backend: NVT Nose-Hoover, plain cutoff at r_c (truncated forces), long-range
-dispersion correction for energy; g(r) accumulated from positions during the run."""
+dispersion correction for energy; g(r) accumulated from positions during the run. A spec with
+a ``table`` runs that tabulated pair potential through a ``CustomNonbondedForce``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,34 @@ from deepilst.md.base import Engine, EngineRun, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
 from deepilst.units import KB
+
+#: Points of the uniform grid a table is resampled on for ``Continuous1DFunction``.
+TABLE_POINTS = 4000
+
+
+def table_force(spec: SimSpec):
+    """A ``CustomNonbondedForce`` running ``spec.table``: a ``Continuous1DFunction`` (natural
+    cubic spline on a uniform resampling of the table) between the table's ends, its linear
+    continuation below the first point (OpenMM's tabulated functions are zero outside their
+    range), plain cutoff at the table's end, no long-range correction."""
+    import openmm as mm
+
+    pot = spec.table.potential()
+    values, r0, r1 = pot.openmm_function(TABLE_POINTS)
+    slope = float((pot.u[1] - pot.u[0]) / (pot.r[1] - pot.r[0]))
+    f = mm.CustomNonbondedForce(
+        "step(r - r0) * utab(r) + (1 - step(r - r0)) * (u0 + s0 * (r - r0))")
+    f.addGlobalParameter("r0", r0)
+    f.addGlobalParameter("u0", float(values[0]))
+    f.addGlobalParameter("s0", slope)
+    f.addTabulatedFunction("utab", mm.Continuous1DFunction(list(map(float, values)), r0, r1))
+    f.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic)
+    f.setCutoffDistance(r1)
+    f.setUseSwitchingFunction(False)
+    f.setUseLongRangeCorrection(False)
+    for _ in range(spec.protocol.n_particles):
+        f.addParticle([])
+    return f
 
 
 class OpenMMEngine(Engine):
@@ -57,14 +86,17 @@ class OpenMMEngine(Engine):
         for _ in range(n):
             system.addParticle(spec.protocol.mass)
         system.setDefaultPeriodicBoxVectors(mm.Vec3(L, 0, 0), mm.Vec3(0, L, 0), mm.Vec3(0, 0, L))
-        nb = mm.NonbondedForce()
-        nb.setNonbondedMethod(mm.NonbondedForce.CutoffPeriodic)
-        nb.setCutoffDistance(spec.rc)
-        nb.setUseSwitchingFunction(False)
-        nb.setUseDispersionCorrection(True)
-        for _ in range(n):
-            nb.addParticle(0.0, spec.sigma, spec.epsilon)
-        system.addForce(nb)
+        if spec.table is not None:
+            system.addForce(table_force(spec))
+        else:
+            nb = mm.NonbondedForce()
+            nb.setNonbondedMethod(mm.NonbondedForce.CutoffPeriodic)
+            nb.setCutoffDistance(spec.rc)
+            nb.setUseSwitchingFunction(False)
+            nb.setUseDispersionCorrection(True)
+            for _ in range(n):
+                nb.addParticle(0.0, spec.sigma, spec.epsilon)
+            system.addForce(nb)
         system.addForce(mm.CMMotionRemover())
         integ = mm.NoseHooverIntegrator(spec.temperature, 1.0 / spec.protocol.tau_t, spec.dt)
         plat, props = self._platform()

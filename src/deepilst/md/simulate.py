@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from deepilst import __version__
+from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineUnavailable, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.phase import PhaseDetector
@@ -69,12 +70,22 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
 
     Raises :class:`SimulationError` on any failure; nothing is written here.
     """
-    engine = engine or get_engine(spec.engine)
+    table = spec.table
+    if engine is None:
+        engine = get_engine("openmm" if table is not None and spec.engine == "auto" else spec.engine)
+    if table is not None and engine.name != "openmm":
+        raise ParameterError(f"engine {engine.name!r} cannot run a tabulated pair potential: use "
+                             "engine 'openmm'")
     n = spec.protocol.n_particles
     L = spec.box_length
     V = L**3
-    acc = RDFAccumulator(n, L, r_max=None, dr=DR_FINE, n_blocks=spec.protocol.n_blocks,
-                         rc=spec.rc, c12=spec.c12, c6=spec.c6)
+    if table is None:
+        acc = RDFAccumulator(n, L, r_max=None, dr=DR_FINE, n_blocks=spec.protocol.n_blocks,
+                             rc=spec.rc, c12=spec.c12, c6=spec.c6)
+    else:
+        from deepilst.md.tabulated import TableAccumulator
+
+        acc = TableAccumulator(n, L, table, n_blocks=spec.protocol.n_blocks)
     n_frames = spec.n_prod_steps // spec.protocol.sample_every
     per_block = n_frames // spec.protocol.n_blocks
     phase = PhaseDetector()
@@ -112,8 +123,11 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     if not np.all(np.isfinite(g_fine)):
         raise SimulationError("non-finite g(r)")
 
-    u_tail = energy_tail(spec.density, spec.c12, spec.c6, spec.rc)
-    p_tail = pressure_tail(spec.density, spec.c12, spec.c6, spec.rc)
+    if table is None:
+        u_tail = energy_tail(spec.density, spec.c12, spec.c6, spec.rc)
+        p_tail = pressure_tail(spec.density, spec.c12, spec.c6, spec.rc)
+    else:  # a table's potential is zero beyond its end: no tail
+        u_tail = p_tail = 0.0
     # our own per-frame thermodynamics from the same frames (engine-independent)
     u_frames = np.asarray(acc.energies) / n + u_tail
     t_kin = np.asarray(run.temperature, dtype=float)
@@ -147,7 +161,7 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     ph = phase.result()
     versions = {"deepilst": __version__, "numpy": np.__version__, engine.name: run.version,
                 "python": platform.python_version()}
-    return {
+    rec = {
         "schema": RECORD_SCHEMA,
         "key": spec.key(),
         "spec": spec.to_dict(),
@@ -187,6 +201,14 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
         "cpu_s": cpu,
         "atom_steps": int(n * (spec.n_equil_steps + spec.n_prod_steps)),
     }
+    if table is not None:
+        # LJ pair sums mean nothing for a table; its cutoff is the table's end
+        from deepilst.md.tabulated import TABLE_CONVENTION
+
+        del rec["pair_sums"], rec["rc_sigma"]
+        rec["cutoff_convention"] = TABLE_CONVENTION
+        rec["potential"] = "table"
+    return rec
 
 
 def simulate(spec: SimSpec, engine: Engine | None = None, retries: int = 1,

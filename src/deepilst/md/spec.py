@@ -8,7 +8,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from deepilst.errors import ParameterError
-from deepilst.potentials import LJParams
+from deepilst.potentials import LJParams, TabulatedPotential
 from deepilst.units import ARGON_MASS, KB, RC_SIGMA, check_positive
 
 #: Default fraction of the time unit sigma*sqrt(m/max(eps, kB T)) used as the time step;
@@ -62,8 +62,44 @@ class Protocol:
 
 
 @dataclass(frozen=True)
+class PairTable:
+    """A tabulated pair potential as a run carries it: u [kJ/mol] at increasing r [nm].
+
+    The run's cutoff is the table's last r (u = 0 beyond, no tail correction); below its first
+    r the potential continues linearly with the slope of its first interval.
+    """
+
+    r: tuple[float, ...]
+    u: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "r", tuple(float(x) for x in self.r))
+        object.__setattr__(self, "u", tuple(float(x) for x in self.u))
+        self.potential()  # validates (ParameterError)
+
+    @classmethod
+    def from_potential(cls, pot: TabulatedPotential) -> PairTable:
+        return cls(tuple(pot.r), tuple(pot.u))
+
+    def potential(self) -> TabulatedPotential:
+        """The table as a :class:`~deepilst.potentials.TabulatedPotential` (spline)."""
+        return TabulatedPotential(list(self.r), list(self.u))
+
+    @property
+    def r_max(self) -> float:
+        """End of the table = the cutoff of a run with it, nm."""
+        return self.r[-1]
+
+
+@dataclass(frozen=True)
 class SimSpec:
-    """One state point: temperature [K], density [nm^-3], C12, C6, engine, seed, protocol."""
+    """One state point: temperature [K], density [nm^-3], C12, C6, engine, seed, protocol.
+
+    With ``table`` the particles interact through that tabulated potential instead (OpenMM
+    only), truncated at the table's end; C12 and C6 are then a reference LJ that sets the time
+    step and the reduced state reported with the run. Specs without a table have the same keys
+    and records as before tables existed.
+    """
 
     temperature: float
     density: float
@@ -74,6 +110,8 @@ class SimSpec:
     protocol: Protocol = field(default_factory=Protocol)
     #: free-form labels carried into the record (design name, index, expansion targets)
     tags: tuple[tuple[str, str], ...] = ()
+    #: a tabulated pair potential replacing the LJ one (OpenMM only)
+    table: PairTable | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "temperature", check_positive("T", self.temperature))
@@ -82,6 +120,12 @@ class SimSpec:
         object.__setattr__(self, "c6", check_positive("C6", self.c6))
         if self.engine not in ("auto", "gromacs", "openmm"):
             raise ParameterError(f"engine must be auto, gromacs or openmm, got {self.engine!r}")
+        if isinstance(self.table, dict):
+            object.__setattr__(self, "table", PairTable(**self.table))
+        if self.table is not None and self.engine == "gromacs":
+            raise ParameterError(
+                "engine 'gromacs' cannot run a tabulated pair potential (GROMACS 2022's Verlet "
+                "scheme has no tabulated non-bonded potentials): use engine 'openmm' or 'auto'")
         if self.rc >= 0.5 * self.box_length:
             raise ParameterError(
                 f"box too small: cutoff {self.rc:.3f} nm >= half box {0.5 * self.box_length:.3f} nm"
@@ -114,7 +158,9 @@ class SimSpec:
 
     @property
     def rc(self) -> float:
-        """Cutoff radius, nm."""
+        """Cutoff radius, nm (a table's end for a tabulated potential)."""
+        if self.table is not None:
+            return self.table.r_max
         return self.protocol.rc_sigma * self.sigma
 
     @property
@@ -149,6 +195,10 @@ class SimSpec:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["tags"] = dict(self.tags)
+        if self.table is None:
+            del d["table"]  # keys and records of LJ runs stay as they were
+        else:
+            d["table"] = {"r": list(self.table.r), "u": list(self.table.u)}
         return d
 
     @classmethod
