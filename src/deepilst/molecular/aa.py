@@ -26,6 +26,9 @@ from deepilst.stats import mean_sem
 from deepilst.units import check_positive
 from deepilst.xvg import read_xvg
 
+#: Version of the run record ``run.json`` (an older record is rewritten from the run's files).
+SCHEMA = 2
+
 
 @dataclass(frozen=True)
 class AASpec:
@@ -107,7 +110,8 @@ def _stage(d: Path, st: dict, name: str, fn, lock) -> None:
 
 
 def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, threads: int = 1,
-           progress: bool = True, command: str = "") -> dict:
+           progress: bool = True, command: str = "", target: str | Path | None = None,
+           n_blocks: int = 10) -> dict:
     """Run (or resume) ``spec`` in directory ``out``; returns the record written to
     ``out/run.json``.
 
@@ -119,6 +123,9 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
     threads : OpenMP threads of mdrun
     progress : a tqdm bar over the production chunks
     command : the command line, kept in the record
+    target : also write the coarse-graining target (COM g(r) .xvg and JSON, named after the
+        molecule) into this directory (:func:`deepilst.molecular.targets.write_target`)
+    n_blocks : blocks of the target's standard errors
     """
     import json
 
@@ -135,8 +142,8 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
     done = d / "run.json"
     if done.exists():
         rec = json.loads(done.read_text())
-        if rec["spec"]["prod_ps"] >= spec.prod_ps:
-            return rec
+        if rec["spec"]["prod_ps"] >= spec.prod_ps and rec.get("schema") == SCHEMA:
+            return _with_target(rec, d, target, n_blocks, command, progress)
     st = _state(d)
     T, rc, charged = spec.temperature, spec.cutoff, files.charged
     inc = f"-I{files.include_dir}" if files.include_dir else ""
@@ -197,8 +204,19 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
         write_json_atomic(d / "state.json", st, indent=1)
     if bar is not None:
         bar.close()
+    if st["prod_steps"] > total:  # an older, longer run in this directory: record it as it is
+        spec = AASpec(**{**asdict(spec), "prod_ps": st["prod_steps"] * spec.dt_ps})
     rec = _record(d, spec, files, st, command)
     write_json_atomic(done, rec, indent=1)
+    return _with_target(rec, d, target, n_blocks, command, progress)
+
+
+def _with_target(rec: dict, d: Path, target, n_blocks: int, command: str, progress: bool) -> dict:
+    if target is not None:
+        from deepilst.molecular.targets import write_target
+
+        rec = dict(rec, target=write_target(d, target, n_blocks=n_blocks, command=command,
+                                            progress=progress))
     return rec
 
 
@@ -230,7 +248,8 @@ def _record(d: Path, spec: AASpec, files, st: dict, command: str) -> dict:
     ns = spec.prod_ps / 1000.0
     prod_wall = sum(c["wall_s"] for c in st.get("chunks", []))
     return {
-        "schema": 1, "kind": "deepilst.aa", "molecule": files.name, "spec": asdict(spec),
+        "schema": SCHEMA, "kind": "deepilst.aa", "molecule": files.name, "spec": asdict(spec),
+        "charged": files.charged,
         "force_field": files.source, "box_method": st.get("box_method"),
         "box_length": spec.box_length, "T_target": spec.temperature, "rho": spec.density,
         **e, "wall_s": round(st["wall_s"], 1), "cpu_s": round(st["cpu_s"], 1),
