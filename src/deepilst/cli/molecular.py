@@ -33,7 +33,8 @@ def add_molecular_commands(sub) -> None:
     a.add_argument("--seed", type=int, default=0, help="box and velocity seed")
     a.add_argument("--threads", type=int, default=1, help="OpenMP threads of mdrun (default 1)")
     a.add_argument("--lock", type=Path, default=None,
-                   help="lock file held (flock) around each MD stage and chunk")
+                   help="lock file held (flock) around each MD stage and chunk "
+                   "(default: $DEEPILST_LOCK if set)")
     a.add_argument("--target", type=Path, default=None,
                    help="also write the COM g(r) target NAME.xvg and NAME.json into this directory")
     a.add_argument("--blocks", type=int, default=10, help="blocks for the target's errors (default 10)")

@@ -11,6 +11,7 @@ and continues from ``prod.cpt``, so a killed run loses at most one chunk), then 
 from __future__ import annotations
 
 import math
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -119,7 +120,8 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
     ----------
     spec : the run
     out : run directory (created; a directory of another spec is refused)
-    lock : a lock file taken (``flock``) around every MD stage and production chunk
+    lock : a lock file taken (``flock``) around every MD stage and production chunk (default:
+        the environment variable ``DEEPILST_LOCK``, else none)
     threads : OpenMP threads of mdrun
     progress : a tqdm bar over the production chunks
     command : the command line, kept in the record
@@ -130,6 +132,7 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
     import json
 
     spec.check()
+    lock = lock if lock is not None else (os.environ.get("DEEPILST_LOCK") or None)
     files = molecule_files(spec.molecule, spec.top, spec.gro)
     check_density(files, spec.density, spec.n_molecules)
     d = Path(out)
@@ -186,10 +189,10 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
         bar = tqdm(total=spec.prod_ps, initial=st["prod_steps"] * spec.dt_ps, unit="ps",
                    desc=f"{files.name} production", leave=False)
     while st["prod_steps"] < total:
-        target = min(st["prod_steps"] + chunk, total)
+        upto = min(st["prod_steps"] + chunk, total)
 
-        def prod(target=target):
-            run_gmx(["convert-tpr", "-s", "prod.tpr", "-nsteps", str(target), "-o", "chunk.tpr"],
+        def prod(upto=upto):
+            run_gmx(["convert-tpr", "-s", "prod.tpr", "-nsteps", str(upto), "-o", "chunk.tpr"],
                     d, "prod.log.txt")
             cpi = ["-cpi", "prod.cpt"] if (d / "prod.cpt").exists() else []
             return run_gmx(["mdrun", "-s", "chunk.tpr", "-deffnm", "prod", *cpi, "-cpt", "5",
@@ -197,9 +200,9 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
                            "prod.log.txt", threads=threads)
         _stage(d, st, "production", prod, lock)
         if bar is not None:
-            bar.update((target - st["prod_steps"]) * spec.dt_ps)
-        st["prod_steps"] = target
-        st.setdefault("chunks", []).append({"to_ps": round(target * spec.dt_ps, 6),
+            bar.update((upto - st["prod_steps"]) * spec.dt_ps)
+        st["prod_steps"] = upto
+        st.setdefault("chunks", []).append({"to_ps": round(upto * spec.dt_ps, 6),
                                             **st["stages"]["production"]})
         write_json_atomic(d / "state.json", st, indent=1)
     if bar is not None:

@@ -117,8 +117,9 @@ class COMRDF:
         if not (np.allclose(dims[:3], dims[0], rtol=1e-5) and np.allclose(dims[3:], 90.0)):
             raise InputError(f"{trajectory}: box {dims[:3]} A, angles {dims[3:]}: the centre-of-mass "
                              "g(r) needs a cubic box")
-        r_top = min(self.r_max, box / 2.0 - self.dr / 2.0)
-        r = model_grid(r_top, self.dr)
+        n_top = min(int(round(self.r_max / self.dr)),
+                    int(math.floor((box / 2.0 - self.dr / 2.0) / self.dr + 1e-9)))
+        r = model_grid(n_top * self.dr, self.dr)
         acc = RDFAccumulator(n_mol, box, r_max=r[-1] + self.dr / 2.0, dr=DR_FINE, n_blocks=self.n_blocks)
         it = sel
         if progress:

@@ -61,8 +61,12 @@ def run_gmx(args: list[str], cwd: Path, log: str, stdin: str | None = None, thre
     cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
     if p.returncode != 0:
         text = (cwd / log).read_text().rsplit("$ gmx", 1)[-1]
-        msg = text.split("Fatal error:", 1)[1].strip().split("\n\n")[0] if "Fatal error:" in text else \
-            text.strip().splitlines()[-1]
+        if "ERROR 1 [" in text:  # grompp: the first input error says what is wrong
+            msg = text.split("ERROR 1 [", 1)[1].split("]:", 1)[-1].strip().split("\n\n")[0]
+        elif "Fatal error:" in text:
+            msg = text.split("Fatal error:", 1)[1].strip().split("\n\n")[0]
+        else:
+            msg = text.strip().splitlines()[-1]
         raise SimulationError(f"gmx {args[0]} failed in {cwd} (exit {p.returncode}): "
                               f"{' '.join(msg.split())} (log: {cwd / log})")
     return time.perf_counter() - t0, cpu

@@ -75,22 +75,42 @@ def read_gro(path: Path) -> tuple[list[str], np.ndarray]:
     return names, xyz
 
 
+def _expanded(path: Path, depth: int = 0) -> str:
+    """Topology text with its ``#include`` files that lie next to it inlined (force-field
+    includes found only in GROMACS' data directory are left out)."""
+    out = []
+    for line in path.read_text().splitlines():
+        m = re.match(r'\s*#include\s+"([^"]+)"', line)
+        inc = path.parent / m.group(1) if m else None
+        if inc is not None and inc.is_file() and depth < 10:
+            out.append(_expanded(inc, depth + 1))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def user_files(top: str | Path, gro: str | Path) -> MoleculeFiles:
-    """A user's molecule: a .top for one molecule (everything up to ``[ system ]`` is kept, its
-    ``#include`` files are found next to it) and a .gro of one molecule."""
+    """A user's molecule: a .top for one molecule type (everything before ``[ system ]`` is
+    kept, its ``#include`` files are found next to it; the molecule is the one entry of its
+    ``[ molecules ]``) and a .gro of one molecule."""
     top, gro = Path(top), Path(gro)
     for p in (top, gro):
         if not p.is_file():
             raise InputError(f"{p}: no such file (a user molecule needs its .top and a one-molecule .gro)")
-    text = top.read_text()
-    head = re.split(r"^\s*\[\s*system\s*\]", text, maxsplit=1, flags=re.M | re.I)[0]
-    names = re.findall(r"^\s*\[\s*moleculetype\s*\]\s*\n(?:\s*;.*\n)*\s*(\S+)", head, flags=re.M | re.I)
-    if len(names) != 1:
-        raise InputError(f"{top}: expected exactly one [ moleculetype ] (found {len(names)}); "
-                         "write a topology of the one molecule the box is filled with")
+    parts = re.split(r"^\s*\[\s*system\s*\]", top.read_text(), maxsplit=1, flags=re.M | re.I)
+    tail = parts[1] if len(parts) > 1 else ""
+    mols = re.split(r"^\s*\[\s*molecules\s*\]", tail, maxsplit=1, flags=re.M | re.I)
+    entries = [ln.split(";", 1)[0].split() for ln in (mols[1] if len(mols) > 1 else "").splitlines()]
+    entries = [e for e in entries if e]
+    if len(entries) != 1:
+        raise InputError(f"{top}: its [ molecules ] section must list exactly one molecule type "
+                         f"(found {len(entries)}): the one the box is filled with")
+    full = _expanded(top)
+    # unresolved includes (a force field in GROMACS' data directory) may hold charges: use PME
+    charged = _charged(full) or bool(re.search(r"^\s*#include", full, flags=re.M))
     atoms, xyz = read_gro(gro)
-    return MoleculeFiles(names[0], tuple(atoms), xyz, head.rstrip() + "\n", (), str(top.parent.resolve()),
-                         _charged(head), {"top": top.name, "gro": gro.name})
+    return MoleculeFiles(entries[0][0], tuple(atoms), xyz, parts[0].rstrip() + "\n", (),
+                         str(top.parent.resolve()), charged, {"top": top.name, "gro": gro.name})
 
 
 def molecule_files(molecule: str | None = None, top: str | Path | None = None,
