@@ -65,6 +65,15 @@ def write_target(run_dir: str | Path, out_dir: str | Path, name: str | None = No
     out = Path(out_dir)
     c.write_xvg(out / f"{name}.xvg", command)
     versions = dict(rec["versions"], MDAnalysis=MDAnalysis.__version__)
+    t0, t1 = c.to_json()["begin"], c.to_json()["end"]
+    scaling = []  # the same analysis on the first 1/8, 1/4, 1/2 of the production
+    for f in (0.125, 0.25, 0.5):
+        if f * c.n_frames < 4 * n_blocks:
+            continue
+        part = com_rdf(d / "prod.xtc", d / "prod.tpr", n_blocks=n_blocks, begin=begin,
+                       end=t0 + f * (t1 - t0))
+        scaling.append({"prod_ps": round(f * (t1 - t0), 3), **target_summary(part)})
+    scaling.append({"prod_ps": round(t1 - t0, 3), **target_summary(c)})
     meta = {
         "name": name, "T": spec["temperature"], "rho": spec["density"], "mass": round(c.mass, 4),
         "P": rec["P"], "P_sem": rec["P_sem"], "U": rec["U"], "U_sem": rec["U_sem"],
@@ -76,6 +85,7 @@ def write_target(run_dir: str | Path, out_dir: str | Path, name: str | None = No
            "vdw": "cut-off, potential-shift, DispCorr EnerPres", "constraints": "h-bonds; rigid "
            "diatomics as [ constraints ]"},
         "force_field": rec["force_field"], "com_rdf": c.to_json(), "noise": target_summary(c),
+        "noise_vs_length": scaling,
         "provenance": {"command": command, "aa_command": rec.get("command", ""),
                        "versions": versions, "seed": spec["seed"], "wall_s": rec["wall_s"],
                        "cpu_s": rec["cpu_s"], "ns_per_day": rec["ns_per_day"],
