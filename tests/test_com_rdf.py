@@ -15,7 +15,7 @@ from deepilst.xvg import read_xvg
 from tests.conftest import needs_gmx
 
 MC, MO = 12.011, 15.999  # MDAnalysis' masses for atom names C and O
-BOX = 3.0
+BOX = 3.2  # grid to 1.5 nm: a histogram ending at 1.5025 nm would catch stray pairs
 
 
 def _write(tmp_path, frames, box=BOX, names=("C", "O")):
@@ -55,28 +55,29 @@ def _molecules(coms, axes, bond=0.112):
 
 
 def test_centres_of_mass_of_split_molecules():
-    coms = np.array([[0.01, 1.0, 1.0], [2.995, 2.99, 0.005], [1.5, 1.5, 1.5]])
+    coms = np.array([[0.01, 1.0, 1.0], [3.195, 3.19, 0.005], [1.5, 1.5, 1.5]])
     axes = [[1, 0, 0], [1, 1, 1], [0, 0, 1]]
     x = _molecules(coms, axes)
-    assert x[0, 0] > 2.9 and x[1, 0] < 0.1  # molecule 0 is split across the x face
+    assert x[0, 0] > 3.1 and x[1, 0] < 0.1  # molecule 0 is split across the x face
     got = centres_of_mass(x, np.tile([MC, MO], 3), np.repeat(np.arange(3), 2), 3, BOX)
     np.testing.assert_allclose(got, coms % BOX, atol=1e-12)
 
 
 def test_hand_counted_pairs(tmp_path):
-    """4 CO molecules, 4 frames; COM distances at shell centres: the g(r) is exactly the
-    hand count over N(N-1)/2 pairs in each 0.005 nm shell."""
+    """5 CO molecules, 4 frames; COM distances at shell centres or beyond the range: the g(r)
+    is exactly the hand count over N(N-1)/2 pairs in each 0.005 nm shell (none piled up in the
+    last shell)."""
     rng = np.random.default_rng(3)
     base = np.array([[0.02, 0.5, 0.5], [0.02 + 0.405, 0.5, 0.5], [0.02, 0.5 + 0.61, 0.5],
-                     [2.9, 2.9, 2.9]])
+                     [2.9, 2.9, 2.9], [1.52, 2.0, 2.0]])  # the last one: pairs beyond r_max
     frames, dists = [], []
     for k in range(4):
         shift = np.array([0.0, 0.0, 0.01 * k])
         coms = (base + shift) % BOX
-        axes = rng.normal(size=(4, 3))
+        axes = rng.normal(size=(5, 3))
         frames.append(_molecules(coms, axes))
-        for i in range(4):
-            for j in range(i + 1, 4):
+        for i in range(5):
+            for j in range(i + 1, 5):
                 d = coms[i] - coms[j]
                 d -= BOX * np.round(d / BOX)
                 dists.append(np.linalg.norm(d))
@@ -86,11 +87,12 @@ def test_hand_counted_pairs(tmp_path):
     shell = np.round(np.array(dists) / 0.005).astype(int)
     counts = np.bincount(shell[shell < len(r)], minlength=len(r)).astype(float)
     edges = np.concatenate([[0.0], (r[:-1] + r[1:]) / 2, [r[-1] + 0.0025]])
-    ideal = 4 * 6 * shell_volumes(edges) / BOX**3
+    ideal = 4 * 10 * shell_volumes(edges) / BOX**3
     np.testing.assert_allclose(res.g, counts / ideal, rtol=1e-9, atol=1e-12)
     assert counts[81] == 4 and counts[122] == 4  # 0.405 and 0.61 nm: shell centres
-    assert res.n_frames == 4 and res.n_molecules == 4
-    assert res.density == pytest.approx(4 / 27.0)
+    assert res.n_frames == 4 and res.n_molecules == 5 and res.r[-1] == pytest.approx(1.5)
+    assert res.density == pytest.approx(5 / BOX**3)
+    assert res.g[-1] == 0.0
     assert res.mass == pytest.approx(MC + MO, rel=1e-6)
 
 

@@ -117,10 +117,13 @@ class COMRDF:
         if not (np.allclose(dims[:3], dims[0], rtol=1e-5) and np.allclose(dims[3:], 90.0)):
             raise InputError(f"{trajectory}: box {dims[:3]} A, angles {dims[3:]}: the centre-of-mass "
                              "g(r) needs a cubic box")
+        # the histogram reaches two fine bins past the last shell: its kernel can round a pair
+        # beyond its range (float32) into the last fine bin instead of the overflow
         n_top = min(int(round(self.r_max / self.dr)),
-                    int(math.floor((box / 2.0 - self.dr / 2.0) / self.dr + 1e-9)))
+                    int(math.floor((box / 2.0 - self.dr / 2.0 - 2 * DR_FINE) / self.dr + 1e-9)))
         r = model_grid(n_top * self.dr, self.dr)
-        acc = RDFAccumulator(n_mol, box, r_max=r[-1] + self.dr / 2.0, dr=DR_FINE, n_blocks=self.n_blocks)
+        acc = RDFAccumulator(n_mol, box, r_max=r[-1] + self.dr / 2.0 + 2 * DR_FINE, dr=DR_FINE,
+                             n_blocks=self.n_blocks)
         it = sel
         if progress:
             from tqdm import tqdm
