@@ -5,19 +5,21 @@
 #
 #   scripts/make_cg_targets.sh [NAME ...]      # default: CO F2 N2 CH4 C2H6
 #
-# Resumable: rerun to continue (runs/aa/<NAME>, git-ignored). Every MD stage and every 50-ps
-# production chunk holds the machine-wide lock $DEEPILST_LOCK (flock) so that other jobs
+# Resumable: rerun to continue (runs/aa/<NAME>, git-ignored). Every MD stage and every production
+# chunk holds the machine-wide lock $DEEPILST_LOCK (flock) so that other jobs
 # interleave. Production lengths (ps) were chosen from the measured noise floors (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEEPILST_LOCK="${DEEPILST_LOCK:-${TMPDIR:-/tmp}/deepilst-md.lock}"
-DEEPILST="${DEEPILST:-deepilst}"
+DEEPILST="${DEEPILST:-deepilst}"  # e.g. ".venv/bin/deepilst"
 THREADS="${THREADS:-2}"
 declare -A PROD=([CO]=2000 [F2]=2000 [N2]=2000 [CH4]=1000 [C2H6]=1000)
+# chunks of about 1-3 minutes of MD each on 2 cores (the lock is released between chunks)
+declare -A CHUNK=([CO]=500 [F2]=500 [N2]=200 [CH4]=100 [C2H6]=50)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=(CO F2 N2 CH4 C2H6)
 for m in "${names[@]}"; do
-    "$DEEPILST" aa --molecule "$m" -T 345 -d 13.7 --n-molecules 1000 --equil-ps 100 \
-        --prod-ps "${PROD[$m]}" --chunk-ps 50 --xtc-ps 0.5 --seed 1 --threads "$THREADS" \
+    $DEEPILST aa --molecule "$m" -T 345 -d 13.7 --n-molecules 1000 --equil-ps 100 \
+        --prod-ps "${PROD[$m]}" --chunk-ps "${CHUNK[$m]}" --xtc-ps 0.5 --seed 1 --threads "$THREADS" \
         --out "runs/aa/$m" --target data/cg_targets --blocks 10
 done
