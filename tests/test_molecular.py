@@ -198,3 +198,20 @@ def test_co_end_to_end_first_peak(tmp_path):
     k = int(np.argmax(g))
     assert 0.38 <= r[k] <= 0.40 and 1.55 < g[k] < 1.75
     assert abs(np.mean(g[(r > 1.1) & (r < 1.3)]) - 1.0) < 0.03
+
+
+@pytest.mark.gromacs
+@needs_gmx
+def test_cli_aa_and_com_rdf(tmp_path, capsys):
+    run = tmp_path / "ch4"
+    argv = ["aa", "--molecule", "ch4", "-T", "345", "-d", "13.7", "--n-molecules", "100",
+            "--equil-ps", "1", "--prod-ps", "2", "--chunk-ps", "1", "--cutoff", "0.8",
+            "--xtc-ps", "0.1", "-o", str(run), "--json"]
+    assert main(argv) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["molecule"] == "CH4" and rec["command"].startswith("deepilst ")
+    assert main(["com-rdf", str(run / "prod.xtc"), str(run / "prod.tpr"), "--blocks", "4",
+                 "--begin", "1", "-o", str(tmp_path / "g.xvg"), "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    assert j["n_frames"] == 11 and j["begin"] == pytest.approx(1.0) and j["n_molecules"] == 100
+    assert j["molecules_from"] == "molecule numbers (tpr)"
