@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export DEEPILST_LOCK="${DEEPILST_LOCK:-${TMPDIR:-/tmp}/deepilst-md.lock}"
 DEEPILST="${DEEPILST:-deepilst}"  # e.g. ".venv/bin/deepilst"
 THREADS="${THREADS:-2}"
-declare -A PROD=([CO]=2000 [F2]=2000 [N2]=1000 [CH4]=1000 [C2H6]=1000)
+declare -A PROD=([CO]=2000 [F2]=2000 [N2]=1000 [CH4]=600 [C2H6]=400)
 # chunks of about 2-7 minutes of MD each on 2 cores (the lock is released between chunks)
 declare -A CHUNK=([CO]=500 [F2]=500 [N2]=200 [CH4]=200 [C2H6]=100)
 names=("$@")
