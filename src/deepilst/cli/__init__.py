@@ -18,6 +18,7 @@ from deepilst.cli.cg import add_cg_commands
 from deepilst.cli.data import add_dataset_commands
 from deepilst.cli.md import add_md_commands
 from deepilst.cli.model import add_model_commands
+from deepilst.cli.molecular import add_molecular_commands
 from deepilst.cli.predict import add_predict_commands
 
 __all__ = ["build_parser", "main"]
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataset_commands(sub)
     add_cg_commands(sub)
     add_baseline_commands(sub)
+    add_molecular_commands(sub)
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(handler=_version)
     return p
