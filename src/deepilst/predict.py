@@ -303,7 +303,7 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
 
 def _fit(d, inp, T, rho, forward, prod_ps, n_particles, thermo, r, g, rc_sigma, plot) -> dict:
     """The network's answer ``d`` refined by the likelihood fit on the input's own bins."""
-    from deepilst.model.inverse import fit_input
+    from deepilst.model.inverse_io import fit_input
 
     out, fit = fit_input(d, inp, T, rho, forward, prod_ps, n_particles, plot)
     if thermo:

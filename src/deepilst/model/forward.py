@@ -15,8 +15,9 @@ nm at 8-19.4 nm^-3), and a 1000-particle fluid's g is within its noise of 1 ther
 
 The predictive standard deviation of a bin is sqrt(c^2 sum_k var_k B_k^2 + floor), with var_k
 the GP posterior variance of coefficient k, B_k the bin average of principal curve k, c a
-factor and floor a per-x variance, both calibrated on validation simulations (``meta
-["calibration"]``). numpy (+ scipy for std) only; the directory holds ``forward.json`` and
+factor and floor a variance per x range, both per band of T* and calibrated on validation
+simulations (``meta["calibration"]``; the model errs most at T* < 1.5, near liquid-vapour
+coexistence). numpy (+ scipy for std) only; the directory holds ``forward.json`` and
 ``forward.safetensors``, no pickles.
 """
 
@@ -91,7 +92,9 @@ class ForwardModel:
         self.coord_mean = np.asarray(meta["coord_mean"], dtype=float)
         self.coord_std = np.asarray(meta["coord_std"], dtype=float)
         cal = meta.get("calibration", {})
-        self.std_scale = float(cal.get("std_scale", 1.0))
+        self.t_bands = np.array([np.inf if v is None else v
+                                 for v in cal.get("T_bands", [0.0, None])], dtype=float)
+        self.std_scale = np.atleast_1d(np.asarray(cal.get("std_scale", 1.0), dtype=float))
         self._chol: list | None = None
         self._spline: np.ndarray | None = None
 
@@ -206,11 +209,17 @@ class ForwardModel:
     def operator(self, x_edges: np.ndarray) -> dict[str, np.ndarray]:
         """What shell averages over bins with edges ``x_edges`` (in x = r rho^(1/3)) need, for
         any number of states: ``mean`` (n_bins,) and ``basis`` (K, n_bins), the bin averages
-        of the mean and principal curves (with g = 1 beyond x_max), ``floor`` (n_bins,) the
-        variance floor, ``beyond`` the fraction of each bin past x_max."""
+        of the mean and principal curves (with g = 1 beyond x_max), ``floor`` (n_bands, n_bins)
+        the variance floor per T* band, ``beyond`` the fraction of each bin past x_max."""
         M, beyond = self._bins(np.asarray(x_edges, dtype=float))
         return {"mean": M @ self.a["mean"] + beyond, "basis": self.a["basis"] @ M.T,
-                "floor": M @ self.a["floor"], "beyond": beyond}
+                "floor": np.atleast_2d(self.a["floor"]) @ M.T, "beyond": beyond}
+
+    def band(self, T_reduced) -> np.ndarray:
+        """Index of the calibration band of T* of each state."""
+        t = np.atleast_1d(np.asarray(T_reduced, dtype=float)).ravel()
+        return np.clip(np.searchsorted(self.t_bands, t, side="right") - 1, 0,
+                       len(self.t_bands) - 2)
 
     def apply(self, op: dict, T_reduced, rho_reduced, std: bool = False
               ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -218,8 +227,10 @@ class ForwardModel:
         g = np.maximum(op["mean"] + self.coefficients(T_reduced, rho_reduced) @ op["basis"], 0.0)
         if not std:
             return g, None
-        var = self.std_scale**2 * self.coefficient_var(T_reduced, rho_reduced) @ op["basis"] ** 2
-        return g, np.sqrt(var + op["floor"])
+        t, r, _ = _state_arrays(T_reduced, rho_reduced)
+        b = self.band(t)
+        var = self.std_scale[b, None] ** 2 * (self.coefficient_var(t, r) @ op["basis"] ** 2)
+        return g, np.sqrt(var + op["floor"][np.minimum(b, len(op["floor"]) - 1)])
 
     def reduced_shell_average(self, x_edges: np.ndarray, T_reduced, rho_reduced,
                               std: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
@@ -260,6 +271,10 @@ class ForwardModel:
                                         np.atleast_1d(np.asarray(c6, float)))
         if c12a.ndim != 1:
             raise ParameterError("c12 and c6 must be scalars or 1-d arrays")
+        for name, v in (("c12", c12a), ("c6", c6a)):
+            bad = v[~(np.isfinite(v) & (v > 0))]
+            if len(bad):
+                raise ParameterError(f"{name} must be finite and positive, got {float(bad[0])!r}")
         t, r = reduced_state(np.full(len(c12a), temperature), np.full(len(c12a), density),
                              c12a, c6a)
         g, s = self.reduced_shell_average(e * density ** (1.0 / 3.0), t, r, std=std)

@@ -86,7 +86,8 @@ def residual_parts(model: ForwardModel, sims: dict, idx) -> list[dict]:
         D[np.arange(len(xm)), k] = 1.0
         D[xm > model.x_max] = 0.0
         parts.append({"g": sims["g"][i][m], "se": np.nan_to_num(sims["g_err"][i][m]),
-                      "v_gp": v[0][m], "floor_design": D[m], "g_pred": g[0][m]})
+                      "v_gp": v[0][m], "floor_design": D[m], "g_pred": g[0][m],
+                      "T_reduced": float(t)})
     return parts
 
 

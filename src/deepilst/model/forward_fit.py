@@ -20,6 +20,8 @@ from deepilst.model.forward_data import ReducedCurves
 
 #: x ranges (edges) with one variance floor each (calibration)
 FLOOR_EDGES = (0.0, 1.0, 1.3, 2.0, 3.0, 5.0)
+#: T* bands with their own factor on the GP variance and their own floors
+T_BANDS = (0.0, 1.5, 4.0, 15.0, float("inf"))
 #: grid points per axis of the tabulated GP means and log variances
 GRID_MEAN = 128
 GRID_VAR = 64
@@ -86,8 +88,7 @@ def fit_forward(curves: ReducedCurves, n_components: int = 20, coordinates: str 
                 "jitter": gp.unpack(t, nd)[3]} for t in thetas],
         "datasets": [{"file": f, "dataset_id": i} for f, i in zip(curves.files, curves.ids)],
         "train_rows": {"phase": "fluid", "n": int(fluid.sum())},
-        "calibration": {"std_scale": 1.0, "floor_edges": list(FLOOR_EDGES),
-                        "floor_var": [0.0] * (len(FLOOR_EDGES) - 1)},
+        "calibration": {"std_scale": [1.0], "T_bands": [0.0, None]},
     }
     model = ForwardModel(arrays, meta)
     add_grids(model, progress=progress)
@@ -123,38 +124,59 @@ def add_grids(model: ForwardModel, n_mean: int = GRID_MEAN, n_var: int = GRID_VA
 
 
 def floor_profile(model: ForwardModel, floor_var) -> np.ndarray:
-    """Variance floor per model x bin from one value per :data:`FLOOR_EDGES` range."""
+    """Variance floor per model x bin (n_bands, n_x) from one value per T* band and
+    :data:`FLOOR_EDGES` range (n_bands, n_ranges)."""
     mid = 0.5 * (model.edges[1:] + model.edges[:-1])
-    k = np.clip(np.searchsorted(FLOOR_EDGES, mid, side="right") - 1, 0, len(floor_var) - 1)
-    return np.asarray(floor_var, dtype=float)[k]
+    fv = np.atleast_2d(np.asarray(floor_var, dtype=float))
+    k = np.clip(np.searchsorted(FLOOR_EDGES, mid, side="right") - 1, 0, fv.shape[1] - 1)
+    return fv[:, k]
 
 
 def calibrate(model: ForwardModel, parts: list[dict]) -> dict:
-    """Fit the factor c on the GP variance and the floor per x range by maximum likelihood of
-    validation residuals: (g_val - g) ~ N(0, se^2 + c^2 v_gp + floor(x)), over the bins where
-    g_val or g exceeds 0.05. ``parts``: per validation simulation dicts with ``g``, ``se``,
-    ``v_gp`` (the GP part of the variance at c = 1), ``floor_design`` (bins x ranges: the
-    per-range floor weights) and ``g_pred`` (:func:`deepilst.model.forward_eval.residual_parts`).
-    Sets the model's calibration and returns it."""
+    """Fit, per T* band (:data:`T_BANDS`), the factor c on the GP variance and the floor per x
+    range by maximum likelihood of validation residuals: (g_val - g) ~ N(0, se^2 + c^2 v_gp +
+    floor(x)), over the bins where g_val or g exceeds 0.05. ``parts``: per validation
+    simulation dicts with ``g``, ``se``, ``v_gp`` (the GP part of the variance at c = 1),
+    ``floor_design`` (bins x ranges), ``g_pred`` and ``T_reduced``
+    (:func:`deepilst.model.forward_eval.residual_parts`). A band without validation data gets
+    the next one's values. Sets the model's calibration and returns it."""
     from scipy.optimize import minimize
 
-    r = np.concatenate([p["g"] - p["g_pred"] for p in parts])
-    se2 = np.concatenate([p["se"] ** 2 for p in parts])
-    v = np.concatenate([p["v_gp"] for p in parts])
-    D = np.concatenate([p["floor_design"] for p in parts])
+    nb = len(T_BANDS) - 1
+    band = np.array([min(int(np.searchsorted(T_BANDS, p["T_reduced"], side="right")) - 1, nb - 1)
+                     for p in parts])
+    scales, floors, counts = [np.nan] * nb, [None] * nb, [0] * nb
+    for b in range(nb):
+        sel = [p for p, q in zip(parts, band) if q == b]
+        counts[b] = len(sel)
+        if not sel:
+            continue
+        r = np.concatenate([p["g"] - p["g_pred"] for p in sel])
+        se2 = np.concatenate([p["se"] ** 2 for p in sel])
+        v = np.concatenate([p["v_gp"] for p in sel])
+        D = np.concatenate([p["floor_design"] for p in sel])
 
-    def nll(th):
-        var = se2 + math.exp(2 * th[0]) * v + D @ np.exp(th[1:])
-        return 0.5 * float(np.sum(r**2 / var + np.log(var)))
+        def nll(th, r=r, se2=se2, v=v, D=D):
+            var = se2 + math.exp(2 * th[0]) * v + D @ np.exp(th[1:])
+            return 0.5 * float(np.sum(r**2 / var + np.log(var)))
 
-    th0 = np.r_[0.0, np.full(D.shape[1], math.log(1e-7))]
-    res = minimize(nll, th0, method="L-BFGS-B",
-                   bounds=[(-5.0, 5.0)] + [(math.log(1e-12), math.log(1e-2))] * D.shape[1])
-    scale, fv = math.exp(res.x[0]), np.exp(res.x[1:])
-    fv[fv < 1e-11] = 0.0
-    cal = {"std_scale": scale, "floor_edges": list(FLOOR_EDGES), "floor_var": fv.tolist(),
-           "n_points": int(len(r))}
-    model.meta["calibration"] = {**model.meta.get("calibration", {}), **cal}
-    model.std_scale = scale
-    model.a["floor"] = floor_profile(model, fv)
-    return model.meta["calibration"]
+        th0 = np.r_[0.0, np.full(D.shape[1], math.log(1e-7))]
+        res = minimize(nll, th0, method="L-BFGS-B",
+                       bounds=[(-5.0, 5.0)] + [(math.log(1e-12), math.log(1e-1))] * D.shape[1])
+        scales[b] = math.exp(res.x[0])
+        fv = np.exp(res.x[1:])
+        fv[fv < 1e-11] = 0.0
+        floors[b] = fv.tolist()
+    for b in range(nb - 2, -1, -1):  # empty bands: the next band's values
+        if floors[b] is None:
+            scales[b], floors[b] = scales[b + 1], floors[b + 1]
+    for b in range(1, nb):
+        if floors[b] is None:
+            scales[b], floors[b] = scales[b - 1], floors[b - 1]
+    cal = {"std_scale": scales, "T_bands": [float(t) for t in T_BANDS[:-1]] + [None],
+           "floor_edges": list(FLOOR_EDGES), "floor_var": floors, "n_simulations": counts}
+    model.meta["calibration"] = cal
+    model.t_bands = np.array(T_BANDS, dtype=float)
+    model.std_scale = np.array(scales)
+    model.a["floor"] = floor_profile(model, floors)
+    return cal
