@@ -6,6 +6,9 @@ validation sets, bin widths, and inputs that are not LJ fluids.
         --set test --chunk 0
     PYTHONPATH=src python benchmarks/fit_inverse.py summary
     PYTHONPATH=src python benchmarks/fit_inverse.py binning
+    for s in mie9-6 mie20-6 dumbbell_F2 dumbbell_long; do   # the OpenMM runs, one lock each
+        flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj --system $s
+    done
     flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj
 
 Per-simulation rows go to runs/fit_inverse/<set>_<chunk>.json (git-ignored); the summary,
@@ -167,6 +170,29 @@ def binning() -> None:
     print(json.dumps(out, indent=1), file=sys.stderr)
 
 
+def figure(out: str) -> None:
+    """docs/forward_fit_residuals.png: the fit's residual plot for an LJ fluid (the shipped
+    argon example) and for the centre-of-mass RDF of a two-site molecular fluid."""
+    from deepilst.model.inverse_io import fit_input
+    from deepilst.plots import _plt, save_figure
+    from deepilst.predict import load_model, predict_file
+    from deepilst.rdfio import inspect_rdf
+
+    ens = load_model("ensemble")
+    cases = [(ROOT / "examples" / "argon_330K_16.5nm3.xvg", 330.0, 16.5, "argon (LJ), 350 ps"),
+             (ROOT / "runs" / "nonlj" / "dumbbell_F2.xvg", 345.0, 13.7,
+              "F2-like dumbbells: centre-of-mass RDF")]
+    plt = _plt()
+    fig, ax = plt.subplots(2, 2, figsize=(12, 6), sharex="col",
+                           gridspec_kw={"height_ratios": [2, 1]})
+    for j, (path, T, rho, label) in enumerate(cases):
+        d = predict_file(path, T, rho, ens, thermo=False)
+        _, fit = fit_input(d, inspect_rdf(path), T, rho)
+        fit.plot(ax[:, j], label=label)
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -174,11 +200,16 @@ def main() -> int:
     v.add_argument("--set", choices=tuple(SETS), required=True)
     v.add_argument("--chunk", type=int, required=True)
     sub.add_parser("summary")
+    fg = sub.add_parser("figure")
+    fg.add_argument("-o", "--out", default=str(ROOT / "docs" / "forward_fit_residuals.png"))
     sub.add_parser("binning")
-    sub.add_parser("nonlj")
+    n = sub.add_parser("nonlj")
+    n.add_argument("--system", default=None, help="only simulate this system (one lock each)")
     a = ap.parse_args()
     if a.cmd == "validation":
         validation(a.set, a.chunk)
+    elif a.cmd == "figure":
+        figure(a.out)
     elif a.cmd == "summary":
         summary()
     elif a.cmd == "binning":
@@ -186,7 +217,7 @@ def main() -> int:
     else:
         from fit_inverse_nonlj import nonlj  # benchmarks/: the simulations of non-LJ inputs
 
-        nonlj(_load, _save)
+        nonlj(_load, _save, a.system)
     return 0
 
 

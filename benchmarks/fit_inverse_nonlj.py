@@ -111,7 +111,9 @@ def _water_like(r: np.ndarray) -> np.ndarray:
     return g
 
 
-def nonlj(load, save) -> None:
+def nonlj(load, save, only: str | None = None) -> None:
+    """Simulate the missing systems (``only``: just that one, and stop), then predict every
+    input both ways and store the results."""
     from deepilst.predict import load_model, predict_file
     from deepilst.xvg import write_xvg
 
@@ -120,6 +122,8 @@ def nonlj(load, save) -> None:
                                   "the shipped single-bead LJ example: an LJ fluid")}
     for name, (kind, p) in SYSTEMS.items():
         path = RUNS / f"{name}.xvg"
+        if only is not None and name != only:
+            continue
         if not path.exists():
             t0 = time.time()
             r, g, se = _simulate(kind, p)
@@ -127,6 +131,10 @@ def nonlj(load, save) -> None:
                       comments=[f"{name}: {kind} {p}, T = {T} K, rho = {RHO} nm^-3 (molecules), "
                                 f"N = 1000, 50 + 250 ps, OpenMM ({time.time() - t0:.0f} s)"])
         inputs[name] = (path, T, RHO, f"{kind} {p}")
+    if only is not None:
+        return
+    for name, (kind, p) in SYSTEMS.items():
+        inputs[name] = (RUNS / f"{name}.xvg", T, RHO, f"{kind} {p}")
     r = np.arange(0, 1.5001, 0.002)
     wpath = RUNS / "water_like.xvg"
     write_xvg(wpath, r, [_water_like(r)], ["g_OO"])
