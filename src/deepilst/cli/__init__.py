@@ -16,6 +16,7 @@ from deepilst.cli._common import Parser, run_handler
 from deepilst.cli.baseline import add_baseline_commands
 from deepilst.cli.cg import add_cg_commands
 from deepilst.cli.data import add_dataset_commands
+from deepilst.cli.forward import add_forward_commands
 from deepilst.cli.md import add_md_commands
 from deepilst.cli.model import add_model_commands
 from deepilst.cli.molecular import add_molecular_commands
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_md_commands(sub)
     add_model_commands(sub)
     add_predict_commands(sub)
+    add_forward_commands(sub)
     add_dataset_commands(sub)
     add_cg_commands(sub)
     add_baseline_commands(sub)
