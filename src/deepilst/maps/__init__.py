@@ -1,0 +1,7 @@
+"""Error maps of single-bead LJ models over (C12, C6) without an MD grid (the paper's Figure 5):
+eps_rdf from the forward model, eps_KL (relative entropy) from the target g(r) and the LJ
+free energy."""
+
+from deepilst.maps.kl import re_gradient_ts, relative_entropy
+
+__all__ = ["re_gradient_ts", "relative_entropy"]
