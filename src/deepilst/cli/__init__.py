@@ -15,6 +15,7 @@ import sys
 from deepilst.cli._common import Parser, run_handler
 from deepilst.cli.cg import add_cg_commands
 from deepilst.cli.data import add_dataset_commands
+from deepilst.cli.maps import add_maps_commands
 from deepilst.cli.md import add_md_commands
 from deepilst.cli.model import add_model_commands
 from deepilst.cli.predict import add_predict_commands
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_commands(sub)
     add_dataset_commands(sub)
     add_cg_commands(sub)
+    add_maps_commands(sub)
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(handler=_version)
     return p
