@@ -42,7 +42,7 @@ def test_shell_integrals_equal_brute_force():
     r = model_grid()
     g = np.where(r < 0.3, 0.0, 1.0 + 0.5 * np.sin(20 * r) * np.exp(-(r - 0.3)))
     g[r > 1.2] = np.nan
-    s = ShellIntegrals(centered_edges(r), g)
+    s = ShellIntegrals(centered_edges(r), g, refine=1)
     e = centered_edges(r)
     pieces = [(lo, hi, gk) for lo, hi, gk in zip(e[:-1], e[1:], np.nan_to_num(g)) if hi <= s.r_end]
     pieces.append((s.r_end, 2.0, 1.0))  # g = 1 beyond the data
@@ -55,6 +55,17 @@ def test_shell_integrals_equal_brute_force():
             mid, step = 0.5 * (f[1:] + f[:-1]), f[1] - f[0]
             brute += [gk * np.sum(mid ** (p + 2)) * step for p in (-12, -6, 0)]
         assert np.allclose(s(x), brute, rtol=1e-6)
+
+
+def test_refined_shells_keep_every_shells_pair_count(ch4):
+    """Sub-shells (PCHIP of the cumulative pair content) change where inside a shell the pairs
+    sit, never how many: I_0 at every shell edge is unchanged; on the core, I_-12 drops (g
+    rises across a shell, so its pairs sit at its far side)."""
+    e = centered_edges(ch4.r)
+    a, b = ShellIntegrals(e, ch4.g, refine=1), ShellIntegrals(e, ch4.g, refine=10)
+    x = e[1:250]
+    assert np.allclose(a(x)[2], b(x)[2], rtol=1e-12, atol=1e-15)
+    assert 0.995 < b(1.1)[0] / a(1.1)[0] < 0.9995
 
 
 def test_kl_gradient_equals_eq_a6_with_a_real_cg_run(ch4, fe):
