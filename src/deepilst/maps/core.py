@@ -214,9 +214,20 @@ class ErrorMaps:
                              if self.free_energy is not None else None)})
         return d
 
+    def _cross(self) -> None:
+        """Each map's value at the other map's minima (eps_KL at the eps_rdf minima and
+        eps_rdf at the KL minimum)."""
+        if self.free_energy is not None:
+            for m in self.rdf_minima.values():
+                if m is not None:
+                    m["eps_KL"] = self.kl_at(m["C12"], m["C6"]) - self.kl_offset
+        if self.forward is not None and self.kl_min is not None:
+            self.kl_min["eps_rdf"] = self.rdf_at(self.kl_min["C12"], self.kl_min["C6"])
+
     def to_json(self) -> dict:
         """JSON-ready summary (no arrays): minima, network, domain fractions, timing, units."""
         self._need()
+        self._cross()
         rdf_cov = None if self._rdf_covered is None else float(self._rdf_covered.mean())
         kl_cov = None if self._kl_covered is None else float(self._kl_covered.mean())
         return {"T": self.target.temperature, "rho": self.target.density, "target": self.target.name,
@@ -224,7 +235,6 @@ class ErrorMaps:
                          "C12_range": [float(self.c12[0]), float(self.c12[-1])],
                          "C6_range": [float(self.c6[0]), float(self.c6[-1])]},
                 "rdf_min": self.rdf_min, "rdf_minima": self.rdf_minima, "kl_min": self.kl_min,
-                "kl_min_value": {"S_rel_per_particle_plus_const": self.kl_offset},
                 "network": self.network_json(),
                 "domain": {"eps_rdf_covered_fraction": rdf_cov, "eps_KL_covered_fraction": kl_cov},
                 "timing": self.timing, "units": MAP_UNITS}
