@@ -14,6 +14,7 @@ T_GUIDES = (1.5, 3.0, 8.0, 20.0, 50.0)
 def draw_map(maps, which: str = "rdf", ax=None):
     """Draw ``maps.eps_rdf`` (which="rdf") or ``maps.eps_kl`` ("kl") of a computed
     :class:`deepilst.maps.ErrorMaps` on ``ax`` (a new figure if None); returns the Axes."""
+    from matplotlib import patheffects
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
 
@@ -51,8 +52,9 @@ def draw_map(maps, which: str = "rdf", ax=None):
         k = (x >= x0) & (x <= x1)
         if k.sum() > 1:
             ax.plot(x[k], y[k], color="w", lw=0.7, ls="--" if t != 8.0 else "-.", alpha=0.7, zorder=2)
-            ax.annotate(f"T*={t:g}", (x[k][-1], y[k][-1]), color="w", fontsize=7, ha="right",
-                        va="top", zorder=3)
+            ax.annotate(f"T*={t:g}", (x[k][0], y[k][0]), color="w", fontsize=7, ha="left",
+                        va="bottom", rotation=27, zorder=3,
+                        path_effects=[patheffects.withStroke(linewidth=1.5, foreground="k")])
     mins = ([m for m in maps.rdf_minima.values() if m] if which == "rdf"
             else [maps.kl_min] if maps.kl_min else [])
     for m in mins:
