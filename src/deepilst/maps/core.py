@@ -63,6 +63,17 @@ class RDFScorer:
         return out
 
 
+def _is_local(values: np.ndarray, valid: np.ndarray, i: int, j: int) -> bool:
+    """Whether mesh point (i, j) is a minimum of its own: not on the mesh's edge, and no
+    neighbour (of 8) inside the domain lower. A basin's lowest point that is not (it lies on
+    T* = 8 or on the mesh's edge, on the slope of a valley that continues) is no basin minimum."""
+    n, m = values.shape
+    if not (0 < i < n - 1 and 0 < j < m - 1):
+        return False
+    block = np.where(valid[i - 1:i + 2, j - 1:j + 2], values[i - 1:i + 2, j - 1:j + 2], np.inf)
+    return bool(values[i, j] <= np.min(block))
+
+
 def _point(c12: float, c6: float, value: float, temperature: float, density: float) -> dict:
     t, r = reduced_state(temperature, density, c12, c6)
     return {"C12": float(c12), "C6": float(c6), "value": float(value), "T_reduced": float(t),
@@ -102,8 +113,12 @@ class ErrorMaps:
         self._eps_rdf = self._rdf_covered = None
         if self.forward is not None:
             self._scorer = RDFScorer(t, self.forward)
-            self._eps_rdf = self._scorer(C12.ravel(), C6.ravel()).reshape(C12.shape)
-            self._rdf_covered = np.asarray(self.forward.covers(self.T_reduced, self.rho_reduced), bool)
+            self._rdf_covered = np.asarray(self.forward.covers(self.T_reduced.ravel(),
+                                                               self.rho_reduced.ravel()), bool
+                                           ).reshape(C12.shape)
+            eps = np.full(C12.shape, np.nan)  # the forward model is run where it is defined only
+            eps[self._rdf_covered] = self._scorer(C12[self._rdf_covered], C6[self._rdf_covered])
+            self._eps_rdf = eps
         t1 = time.perf_counter()
         self._kl = self._kl_covered = None
         if self.free_energy is not None:
@@ -138,11 +153,12 @@ class ErrorMaps:
         c12, c6, v = refine_minimum(f, self.c12[j], self.c6[i])
         t_red, r_red = reduced_state(self.target.temperature, self.target.density, c12, c6)
         stays = (self.c12[0] <= c12 <= self.c12[-1] and self.c6[0] <= c6 <= self.c6[-1]
-                 and bool(covers(t_red, r_red)) and (want is None or basin(t_red) == want))
+                 and bool(np.all(covers(t_red, r_red))) and (want is None or basin(t_red) == want))
         if not stays or v > values[i, j]:
             c12, c6, v = self.c12[j], self.c6[i], float(values[i, j])
         d = _point(c12, c6, v, self.target.temperature, self.target.density)
         d["grid"] = {"C12": float(self.c12[j]), "C6": float(self.c6[i]), "value": float(values[i, j])}
+        d["local"] = _is_local(values, valid, i, j)
         return d
 
     def _minima(self) -> None:

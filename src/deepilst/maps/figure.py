@@ -55,7 +55,7 @@ def draw_map(maps, which: str = "rdf", ax=None):
             ax.annotate(f"T*={t:g}", (x[k][0], y[k][0]), color="w", fontsize=7, ha="left",
                         va="bottom", rotation=27, zorder=3,
                         path_effects=[patheffects.withStroke(linewidth=1.5, foreground="k")])
-    mins = ([m for m in maps.rdf_minima.values() if m] if which == "rdf"
+    mins = ([m for m in maps.rdf_minima.values() if m and m["local"]] if which == "rdf"
             else [maps.kl_min] if maps.kl_min else [])
     for m in mins:
         ax.plot(m["C12"], m["C6"], "x", color="w", ms=10, mew=2.2, zorder=4)

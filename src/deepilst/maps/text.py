@@ -10,6 +10,8 @@ def _line(name: str, m: dict | None, unit: str, scale: float = 1.0) -> str:
         return f"{name:<16} none in the mesh's domain"
     s = (f"{name:<16} C12 = {m['C12']:.4e}  C6 = {m['C6']:.4e}  T* = {m['T_reduced']:.3g} "
          f"({m['basin']})  value = {scale * m['value']:.4g} {unit}")
+    if m.get("local") is False:
+        s += "  [not a minimum of its own: on the basin's or the mesh's edge]"
     if m.get("C12_std") is not None:
         s += f"  (target noise: C12 +- {m['C12_std']:.2e}, C6 +- {m['C6_std']:.2e})"
     return s
