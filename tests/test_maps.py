@@ -183,3 +183,17 @@ def test_command_missing_file(tmp_path):
     r = run(["maps", str(tmp_path / "none.xvg"), "-T", "345", "-d", "13.7", "--out",
              str(tmp_path / "o")], tmp_path)
     assert r.returncode == 2 and "none.xvg" in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_eps_rdf_minimum_of_an_lj_fluid_is_its_true_potential(ch4):
+    """With the shipped forward model: the eps_rdf map of the LJ example is lowest at its own
+    C12, C6 (within 2 % / 4 %; the forward model and the example's noise), and that minimum is
+    a local one in the physical basin."""
+    from deepilst.maps import ErrorMaps
+    from deepilst.maps.run import load_forward
+
+    m = ErrorMaps(ch4, np.geomspace(2.4e-5, 4.8e-5, 12), np.geomspace(0.009, 0.018, 12), load_forward(),
+                  None).compute()
+    best = m.rdf_minima["physical"]
+    assert best["local"] and m.rdf_minima["soft"] is None and best["value"] < 0.005
+    assert abs(best["C12"] / CH4_TRUE[0] - 1) < 0.02 and abs(best["C6"] / CH4_TRUE[1] - 1) < 0.04
