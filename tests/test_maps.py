@@ -135,6 +135,7 @@ def test_ten_by_ten_map(tmp_path, fe):
     assert {"C12", "C6", "eps_rdf", "eps_KL", "T_reduced"} <= set(doc["network"])
     assert doc["units"]["eps_KL"].startswith("kB T") and doc["units"]["eps_rdf"] == "fraction"
     assert 0 < doc["domain"]["eps_rdf_covered_fraction"] <= 1 and doc["timing"]["total_s"] > 0
+    assert m.plot("kl").get_xscale() == "log"
     with np.load(tmp_path / "out" / "maps.npz") as z:
         assert np.array_equal(z["C12"], m.c12) and np.allclose(z["eps_KL"], m.eps_kl, equal_nan=True)
 
@@ -149,7 +150,11 @@ def run(args, tmp_path):
                           timeout=300, env=dict(os.environ), cwd=tmp_path)
 
 
-def test_command_json(tmp_path):
+def test_command_text_and_json(tmp_path):
+    r = run(["maps", str(CH4), "-T", "345", "-d", "13.7", "--n", "8", "--kl-draws", "0",
+             "--scale", "linear", "--out", str(tmp_path / "t")], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "eps_KL minimum" in r.stdout and "network" in r.stdout and "maps.npz" in r.stdout
     r = run(["maps", str(CH4), "-T", "345", "-d", "13.7", "--n", "10", "--kl-draws", "2",
              "--out", str(tmp_path / "o"), "--format", "json"], tmp_path)
     assert r.returncode == 0, r.stderr

@@ -217,6 +217,14 @@ class ErrorMaps:
             return None
         return np.where(self._kl_covered, self._kl_raw - self.kl_offset, np.nan)
 
+    def plot(self, which: str = "rdf", ax=None):
+        """Figure 5's panel of one map ("rdf" or "kl") on ``ax`` (a new figure if None): white
+        crosses at the minima, the network's answer as a red dot; returns the Axes."""
+        from deepilst.maps.figure import draw_map
+
+        self._need()
+        return draw_map(self, which, ax)
+
     def network_json(self) -> dict | None:
         if self.network is None:
             return None
