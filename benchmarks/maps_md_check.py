@@ -83,10 +83,10 @@ def run_point(target, name: str, key: str, c12: float, c6: float, i: int) -> dic
 
     out = RUNS / name / f"{key}.json"
     ev = CGEvaluator(target, CGProtocol(), seed=SEED + 17 * i)
-    if out.exists():
+    if out.exists():  # a run is kept once made: its own parameters count, even if the map moved
         saved = json.loads(out.read_text())
-        return {"eval": ev.score(LJParams(c12, c6), SimulationResult.from_record(saved["record"])),
-                "cached": True}
+        return {"eval": ev.score(LJParams(saved["C12"], saved["C6"]),
+                                 SimulationResult.from_record(saved["record"])), "cached": True}
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         e = ev.run(c12, c6)
@@ -128,6 +128,7 @@ def check_target(name: str, targets_dir: Path) -> dict:
     for i, (key, (c12, c6)) in enumerate(check_points(doc).items()):
         r = run_point(t, name, key, c12, c6, i)
         e = r["eval"]
+        c12, c6 = e.params.c12, e.params.c6
         pred = predicted_eps(scorer, maps.forward, t, c12, c6, e.result.g_err)
         z = (e.eps_rdf.mean - pred["predicted"]) / pred["predicted_sd"]
         row = {"point": key, "C12": c12, "C6": c6, "T_reduced": e.T_reduced, "phase": e.result.phase,
