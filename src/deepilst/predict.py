@@ -228,7 +228,8 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
                  column: int = 1, thermo: bool = True, r_unit: str | None = None,
                  bin_width: float | None = None, err_column: int | str | None = "auto",
                  prod_ps: float | None = None, n_particles: int = 1000,
-                 input_noise: bool = True) -> dict:
+                 input_noise: bool = True, method: str = "network", forward=None,
+                 fit_plot: str | Path | None = None) -> dict:
     """Predict from an RDF file (.xvg, VOTCA table, CSV/whitespace; see :mod:`deepilst.rdfio`).
 
     The file is read as a histogram: its bins are recovered from the r column (``bin_width``
@@ -241,7 +242,12 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     ``err_column``: data column with the standard errors of g ("auto": the next column when an
     .xvg legend names an error; None: none). Without errors the input's noise comes from
     ``prod_ps`` [ps] of ``n_particles`` particles, else from g's scatter (see
-    :func:`predict_arrays`)."""
+    :func:`predict_arrays`).
+
+    ``method`` "fit": the likelihood fit of the forward model (``forward``: a
+    :class:`~deepilst.model.forward.ForwardModel`, default the shipped one) over the file's own
+    bins from the network's answer (:mod:`deepilst.model.inverse`; same keys, plus
+    ``chi2_per_point`` and ``fit``); ``fit_plot``: write its residual plot there."""
     from deepilst.checks import check_rdf, required_r_max
     from deepilst.rdf import DR
     from deepilst.rdfio import RDFInput, inspect_rdf, shells_of
@@ -275,6 +281,14 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
                        r=None if grid is model.r_grid else grid,
                        g_err=None if ge is None else ge[None], prod_ps=prod_ps,
                        n_particles=n_particles, input_noise=input_noise)[0]
+    d["method"] = "network"
+    if method == "fit":
+        d = _fit(d, inp, temperature, density, forward, prod_ps, n_particles, thermo, grid, g,
+                 model.rc_sigma, fit_plot)
+    elif method != "network":
+        from deepilst.errors import ParameterError
+
+        raise ParameterError(f"method must be 'network' or 'fit', got {method!r}")
     d["file"] = str(path)
     d["input_bins"] = inp.describe()
     w = inp.bins.width
@@ -285,6 +299,18 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
             "(benchmarks/binning.py), more than the stated intervals; histogram at 0.01 nm or "
             "finer")
     return d
+
+
+def _fit(d, inp, T, rho, forward, prod_ps, n_particles, thermo, r, g, rc_sigma, plot) -> dict:
+    """The network's answer ``d`` refined by the likelihood fit on the input's own bins."""
+    from deepilst.model.inverse import fit_input
+
+    out, fit = fit_input(d, inp, T, rho, forward, prod_ps, n_particles, plot)
+    if thermo:
+        p, ps, u, us = _thermo_draws(r, g, T, rho, out["C12"], out["C6"], {"log_cov": fit.log_cov},
+                                     200, 0, rc_sigma)
+        out.update(P=p, P_std=ps, U=u, U_std=us)
+    return out
 
 
 def format_table(d: dict) -> str:
@@ -306,6 +332,9 @@ def format_table(d: dict) -> str:
                      + (f"; adds C12 +- {inn['C12_std_from_input']:.2e}, C6 +- "
                         f"{inn['C6_std_from_input']:.2e} (in the std above)"
                         if inn["excess_weight"] > 0 else ""))
+    if d.get("method") == "fit":
+        lines.append(f"likelihood fit of the forward model: chi2/point = {d['chi2_per_point']:.3g} "
+                     f"over {d['fit']['n_points']} bins (errors: {d['fit']['input_error']})")
     lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
                  f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
     if "P" in d:

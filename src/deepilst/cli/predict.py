@@ -40,6 +40,13 @@ def add_predict_commands(sub) -> None:
                    help="particles (molecules) in that run, with --prod-ps (default 1000)")
     p.add_argument("--input-noise", action=argparse.BooleanOptionalAction, default=True,
                    help="widen the intervals by the input's own noise (default on)")
+    p.add_argument("--method", choices=("network", "fit"), default="network",
+                   help="network: the one-shot answer; fit: refine it by a chi2 fit of the forward "
+                   "model over the file's own bins (adds chi2_per_point, the LJ-fluid check)")
+    p.add_argument("--fit-plot", type=Path, default=None,
+                   help="with --method fit: residual plot (PNG/PDF; one file only)")
+    p.add_argument("--forward-model", default=None,
+                   help="forward model directory for --method fit (default the shipped one)")
     p.set_defaults(handler=_predict)
 
     b = sub.add_parser("batch", help="predict for many g(r) files listed in a CSV manifest",
@@ -81,9 +88,19 @@ def _predict(a: argparse.Namespace) -> int:
     snippets(1.0, 1.0, name=a.name, mass=a.mass, element=a.element)  # bad options fail first
     err_col = parse_err_column(a.err_column)
     m = load_model(a.model)
+    fwd = None
+    if a.method == "fit":
+        from deepilst.model.forward import load_forward_model
+
+        fwd = load_forward_model(a.forward_model)
+    if a.fit_plot is not None and (a.method != "fit" or len(a.files) != 1):
+        from deepilst.errors import ParameterError
+
+        raise ParameterError("fit_plot needs method 'fit' and a single input file")
     results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit,
                             bin_width=a.bin_width, err_column=err_col, prod_ps=a.prod_ps,
-                            n_particles=a.n_particles, input_noise=a.input_noise)
+                            n_particles=a.n_particles, input_noise=a.input_noise,
+                            method=a.method, forward=fwd, fit_plot=a.fit_plot)
                for f in a.files]
     refused = a.strict and not all(d["in_domain"] for d in results)
     if not refused:

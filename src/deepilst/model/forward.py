@@ -35,6 +35,8 @@ WEIGHTS = "forward.safetensors"
 FORMAT = "deepilst-forward"
 #: the arrays of a model directory (float64: the GP means need them)
 TENSORS = ("mean", "basis", "X", "nv", "theta", "alpha", "floor", "hull", "states")
+#: tabulated GP means and log variances (optional: without them the GP is evaluated exactly)
+GRIDS = ("grid_mean", "grid_logvar")
 #: nearest training simulations (any phase) that must all be fluid for covers()
 N_NEIGHBOURS = 4
 
@@ -91,6 +93,7 @@ class ForwardModel:
         cal = meta.get("calibration", {})
         self.std_scale = float(cal.get("std_scale", 1.0))
         self._chol: list | None = None
+        self._spline: np.ndarray | None = None
 
     @property
     def n_components(self) -> int:
@@ -110,9 +113,8 @@ class ForwardModel:
         raw = raw_coords(t, r, self.meta.get("coordinates", "logT_rho"))
         return (raw - self.coord_mean) / self.coord_std
 
-    def coefficients(self, T_reduced, rho_reduced, chunk: int = 2048) -> np.ndarray:
-        """Posterior-mean coefficients (m, K) of the principal curves."""
-        U = self.coords(T_reduced, rho_reduced)
+    def exact_coefficients(self, U: np.ndarray, chunk: int = 2048) -> np.ndarray:
+        """GP posterior-mean coefficients (m, K) at standardised inputs ``U`` (m, 2)."""
         X, th, al = self.a["X"], self.a["theta"], self.a["alpha"]
         out = np.empty((len(U), self.n_components))
         for lo in range(0, len(U), chunk):
@@ -122,18 +124,63 @@ class ForwardModel:
                 out[lo:lo + chunk, k] = s2 * gp.matern52(u, X, ls) @ al[k]
         return out
 
-    def coefficient_var(self, T_reduced, rho_reduced) -> np.ndarray:
-        """GP posterior variances (m, K) of the coefficients (the first call factorises the K
-        training matrices, ~0.1 s each; they are kept)."""
+    def exact_var(self, U: np.ndarray) -> np.ndarray:
+        """GP posterior variances (m, K) at standardised inputs ``U`` (the first call factorises
+        the K training matrices, ~0.1 s each; they are kept)."""
         from scipy.linalg import cho_factor
 
-        U = self.coords(T_reduced, rho_reduced)
         X, nv, th = self.a["X"], self.a["nv"], self.a["theta"]
         if self._chol is None:
             self._chol = [cho_factor(gp.gram(X, nv[:, k], th[k]), lower=True)
                           for k in range(self.n_components)]
         return np.column_stack([gp.posterior_var(U, X, nv[:, k], th[k], self._chol[k])
                                 for k in range(self.n_components)])
+
+    def _on_grid(self, U: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Interpolated grid values (m, K) of ``grid_mean`` (cubic spline) or ``grid_logvar``
+        (linear) at the points of ``U`` inside the grid box, and that mask."""
+        from scipy.ndimage import map_coordinates, spline_filter
+
+        lo, hi = np.asarray(self.meta["grid_lo"]), np.asarray(self.meta["grid_hi"])
+        grid = self.a[name]
+        n = np.array(grid.shape[1:])
+        pos = (U - lo) / (hi - lo) * (n - 1)
+        inside = np.all((pos >= 0) & (pos <= n - 1), axis=1)
+        out = np.empty((len(U), len(grid)))
+        if not inside.any():
+            return out, inside
+        order = 3 if name == "grid_mean" else 1
+        if order == 3 and self._spline is None:
+            self._spline = np.stack([spline_filter(g, order=3, mode="nearest") for g in grid])
+        src = self._spline if order == 3 else grid
+        for k in range(len(grid)):
+            out[inside, k] = map_coordinates(src[k], pos[inside].T, order=order, mode="nearest",
+                                             prefilter=False)
+        return out, inside
+
+    def coefficients(self, T_reduced, rho_reduced) -> np.ndarray:
+        """Posterior-mean coefficients (m, K) of the principal curves: interpolated from the
+        stored grid of GP means (cubic spline, within 1e-4 of the GP in g), the GP itself
+        outside the grid box."""
+        U = self.coords(T_reduced, rho_reduced)
+        if "grid_mean" not in self.a:
+            return self.exact_coefficients(U)
+        out, inside = self._on_grid(U, "grid_mean")
+        if not inside.all():
+            out[~inside] = self.exact_coefficients(U[~inside])
+        return out
+
+    def coefficient_var(self, T_reduced, rho_reduced) -> np.ndarray:
+        """GP posterior variances (m, K) of the coefficients: interpolated (log, linear) from the
+        stored grid, exact outside the grid box."""
+        U = self.coords(T_reduced, rho_reduced)
+        if "grid_logvar" not in self.a:
+            return self.exact_var(U)
+        out, inside = self._on_grid(U, "grid_logvar")
+        out = np.exp(out)
+        if not inside.all():
+            out[~inside] = self.exact_var(U[~inside])
+        return out
 
     def covers(self, T_reduced, rho_reduced) -> np.ndarray:
         """True where the model may be trusted: (log T*, rho*) inside the convex hull of the
@@ -152,24 +199,33 @@ class ForwardModel:
 
     # ---- g*(x) --------------------------------------------------------------------------------
     def _bins(self, x_edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from deepilst.model.forward_data import shell_matrix
+        from deepilst.model.forward_data import smooth_shell_matrix
 
-        M, covered = shell_matrix(self.edges, x_edges)
-        return M, np.clip(1.0 - covered, 0.0, 1.0)
+        return smooth_shell_matrix(self.edges, x_edges)
+
+    def operator(self, x_edges: np.ndarray) -> dict[str, np.ndarray]:
+        """What shell averages over bins with edges ``x_edges`` (in x = r rho^(1/3)) need, for
+        any number of states: ``mean`` (n_bins,) and ``basis`` (K, n_bins), the bin averages
+        of the mean and principal curves (with g = 1 beyond x_max), ``floor`` (n_bins,) the
+        variance floor, ``beyond`` the fraction of each bin past x_max."""
+        M, beyond = self._bins(np.asarray(x_edges, dtype=float))
+        return {"mean": M @ self.a["mean"] + beyond, "basis": self.a["basis"] @ M.T,
+                "floor": M @ self.a["floor"], "beyond": beyond}
+
+    def apply(self, op: dict, T_reduced, rho_reduced, std: bool = False
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(g, g_std) (m, n_bins) of an :meth:`operator` at reduced states."""
+        g = np.maximum(op["mean"] + self.coefficients(T_reduced, rho_reduced) @ op["basis"], 0.0)
+        if not std:
+            return g, None
+        var = self.std_scale**2 * self.coefficient_var(T_reduced, rho_reduced) @ op["basis"] ** 2
+        return g, np.sqrt(var + op["floor"])
 
     def reduced_shell_average(self, x_edges: np.ndarray, T_reduced, rho_reduced,
                               std: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Shell averages of g* over bins with edges ``x_edges`` in x = r rho^(1/3) at reduced
         states: (g, g_std) of shape (m, n_bins), g_std None unless ``std``."""
-        M, beyond = self._bins(np.asarray(x_edges, dtype=float))
-        mean_b = M @ self.a["mean"] + beyond
-        basis_b = self.a["basis"] @ M.T  # (K, n_bins)
-        g = np.maximum(mean_b + self.coefficients(T_reduced, rho_reduced) @ basis_b, 0.0)
-        if not std:
-            return g, None
-        var = self.std_scale**2 * self.coefficient_var(T_reduced, rho_reduced) @ basis_b**2
-        var += M @ self.a["floor"]
-        return g, np.sqrt(var)
+        return self.apply(self.operator(x_edges), T_reduced, rho_reduced, std)
 
     def g_reduced(self, s, T_reduced, rho_reduced) -> np.ndarray:
         """g* at s = r / sigma (point values: the model's bin values interpolated linearly
@@ -221,8 +277,8 @@ class ForwardModel:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         with atomic_path(d / WEIGHTS) as tmp:
-            save_file({k: np.ascontiguousarray(self.a[k], dtype=np.float64) for k in TENSORS},
-                      str(tmp))
+            save_file({k: np.ascontiguousarray(self.a[k], dtype=np.float64) for k in TENSORS + GRIDS
+                       if k in self.a}, str(tmp))
         write_text_atomic(d / META, json.dumps({"format": FORMAT, "format_version": 1,
                                                 **self.meta}, indent=1) + "\n")
         return d

@@ -62,6 +62,42 @@ def shell_matrix(src_edges: np.ndarray, dst_edges: np.ndarray) -> tuple[np.ndarr
     return M, covered
 
 
+def _cumulative_rows(src: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Rows R (len(e), n_src) with W(e) = R @ g: the pair content up to each ``e`` (in units of
+    v = x^3, without 4 pi / 3) of the cubic Hermite interpolant in v of W between the source
+    edges, slopes dW/dv at an edge the mean g of its two bins. Exact at the source edges."""
+    n = len(src) - 1
+    v = src**3
+    dv = np.diff(v)
+    e = np.clip(e, src[0], src[-1])
+    j = np.clip(np.searchsorted(src, e, side="right") - 1, 0, n - 1)
+    t = (e**3 - v[j]) / dv[j]
+    h10, h01, h11 = t**3 - 2 * t**2 + t, -2 * t**3 + 3 * t**2, t**3 - t**2
+    R = np.where(np.arange(n)[None, :] < j[:, None], dv[None, :], 0.0)
+    rows = np.arange(len(e))
+    for col, w in ((j, h01 * dv[j] + 0.5 * dv[j] * (h10 + h11)),
+                   (np.maximum(j - 1, 0), 0.5 * dv[j] * h10),
+                   (np.minimum(j + 1, n - 1), 0.5 * dv[j] * h11)):
+        np.add.at(R, (rows, col), w)
+    return R
+
+
+def smooth_shell_matrix(src_edges: np.ndarray, dst_edges: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Dense (n_dst, n_src) matrix M of shell averages over the destination bins of a g given
+    as bin averages on the source bins, through a smooth (cubic in x^3) interpolation of the
+    cumulative pair content: conservative (a destination bin made of whole source bins gets
+    their exact pair-count average) and linear in g. Returns M and the fraction of each
+    destination bin beyond the last source edge (M covers only the part inside)."""
+    se = np.asarray(src_edges, dtype=float)
+    de = np.asarray(dst_edges, dtype=float)
+    R = _cumulative_rows(se, de)
+    vol = np.diff(de**3)
+    M = (R[1:] - R[:-1]) / vol[:, None]
+    inside = np.diff(np.minimum(de, se[-1]) ** 3)
+    return M, np.clip(1.0 - inside / vol, 0.0, 1.0)
+
+
 def rebin_fast(src_edges: np.ndarray, g: np.ndarray, dst_edges: np.ndarray,
                g_err: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`deepilst.rdf.rebin` without the per-bin loop: shell averages of a histogram g

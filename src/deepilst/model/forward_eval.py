@@ -76,10 +76,9 @@ def residual_parts(model: ForwardModel, sims: dict, idx) -> list[dict]:
     for i in idx:
         xe = ce * sims["rho"][i] ** (1.0 / 3.0)
         t, r = sims["T_reduced"][i], sims["rho_reduced"][i]
-        g, _ = model.reduced_shell_average(xe, t, r)
-        M, _ = model._bins(xe)
-        basis_b = model.a["basis"] @ M.T
-        v = model.coefficient_var(t, r) @ basis_b**2
+        op = model.operator(xe)
+        g, _ = model.apply(op, t, r)
+        v = model.coefficient_var(t, r) @ op["basis"] ** 2
         m = (np.maximum(g[0], sims["g"][i]) > G_MIN) & np.isfinite(sims["g"][i])
         xm = 0.5 * (xe[1:] + xe[:-1])
         k = np.clip(np.searchsorted(FLOOR_EDGES, xm, side="right") - 1, 0, nf - 1)
@@ -137,4 +136,43 @@ def metrics(model: ForwardModel, sims: dict, idx=None, other: dict | None = None
     out["per_sim"] = {"eps_rdf": eps.tolist(), "coverage_2sigma": cov2.tolist(),
                       "chi2_per_point": chi2.tolist(),
                       **({"run_to_run_eps_rdf": rr.tolist()} if other is not None else {})}
+    return out
+
+
+def structure_regions(g: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks (n, n_r) of the repulsive wall (g from 0.05 up to 0.9 of its maximum, before it),
+    the first peak (7 points around the maximum) and the rest (g > 0.05) of RDFs (n, n_r)."""
+    n, k = g.shape
+    top = np.argmax(np.nan_to_num(g), axis=1)
+    col = np.arange(k)[None, :]
+    gmax = g[np.arange(n), top][:, None]
+    wall = (g > G_MIN) & (col < top[:, None]) & (g < 0.9 * gmax)
+    peak = np.abs(col - top[:, None]) <= 3
+    return {"wall": wall, "peak": peak, "rest": (g > G_MIN) & ~wall & ~peak}
+
+
+def region_residuals(model: ForwardModel, sims: dict, idx=None) -> dict:
+    """chi^2 per point (with the model's std and the MD errors), 2-sigma coverage and the
+    root-mean-square residual and MD error on the wall, the first peak and the rest
+    (:func:`structure_regions`), over all simulations ``idx`` and by T* region."""
+    idx = np.arange(len(sims["g"])) if idx is None else np.asarray(idx)
+    G, S = predict_sims(model, sims, idx)
+    g, se = sims["g"][idx], np.nan_to_num(sims["g_err"][idx])
+    z = (g - G) / np.sqrt(S**2 + se**2)
+    regs = structure_regions(g)
+    T = sims["T_reduced"][idx]
+    out: dict = {}
+    for name, m in regs.items():
+        out[name] = {"chi2_per_point": float(np.mean(z[m] ** 2)),
+                     "coverage_2sigma": float(np.mean(np.abs(z[m]) < 2)),
+                     "rms_residual": float(np.sqrt(np.mean((g - G)[m] ** 2))),
+                     "rms_md_error": float(np.sqrt(np.mean(se[m] ** 2))),
+                     "rms_model_std": float(np.sqrt(np.mean(S[m] ** 2))),
+                     "by_T": {}}
+        for lo, hi in T_REGIONS:
+            mm = m & ((T >= lo) & (T < hi))[:, None]
+            if mm.any():
+                out[name]["by_T"][f"T* {lo:g}-{hi:g}"] = {
+                    "chi2_per_point": float(np.mean(z[mm] ** 2)),
+                    "rms_residual": float(np.sqrt(np.mean((g - G)[mm] ** 2)))}
     return out

@@ -20,6 +20,9 @@ from deepilst.model.forward_data import ReducedCurves
 
 #: x ranges (edges) with one variance floor each (calibration)
 FLOOR_EDGES = (0.0, 1.0, 1.3, 2.0, 3.0, 5.0)
+#: grid points per axis of the tabulated GP means and log variances
+GRID_MEAN = 128
+GRID_VAR = 64
 
 
 def fit_forward(curves: ReducedCurves, n_components: int = 20, coordinates: str = "logT_rho",
@@ -86,7 +89,37 @@ def fit_forward(curves: ReducedCurves, n_components: int = 20, coordinates: str 
         "calibration": {"std_scale": 1.0, "floor_edges": list(FLOOR_EDGES),
                         "floor_var": [0.0] * (len(FLOOR_EDGES) - 1)},
     }
-    return ForwardModel(arrays, meta)
+    model = ForwardModel(arrays, meta)
+    add_grids(model, progress=progress)
+    return model
+
+
+def add_grids(model: ForwardModel, n_mean: int = GRID_MEAN, n_var: int = GRID_VAR,
+              margin: float = 0.15, progress: bool = False) -> None:
+    """Tabulate the GP means (``n_mean`` x ``n_mean``) and log variances (``n_var`` x
+    ``n_var``) of every coefficient over the box of the fluid training inputs (standardised,
+    widened by ``margin``), so that inference interpolates instead of summing over every
+    training simulation."""
+    from tqdm import tqdm
+
+    st = model.a["states"]
+    X = st[st[:, 2] > 0.5, :2]
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    model.meta["grid_lo"], model.meta["grid_hi"] = lo.tolist(), hi.tolist()
+
+    def pts(n):
+        a, b = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n),
+                           indexing="ij")
+        return np.column_stack([a.ravel(), b.ravel()])
+
+    K = model.n_components
+    model.a["grid_mean"] = model.exact_coefficients(pts(n_mean)).T.reshape(K, n_mean, n_mean)
+    U = pts(n_var)
+    lv = np.empty((K, n_var * n_var))
+    for lo_i in tqdm(range(0, len(U), 512), desc="variance grid", disable=not progress):
+        lv[:, lo_i:lo_i + 512] = np.log(np.maximum(model.exact_var(U[lo_i:lo_i + 512]).T, 1e-30))
+    model.a["grid_logvar"] = lv.reshape(K, n_var, n_var)
+    model._spline = None
 
 
 def floor_profile(model: ForwardModel, floor_var) -> np.ndarray:
