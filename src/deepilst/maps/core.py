@@ -120,7 +120,7 @@ class ErrorMaps:
             eps[self._rdf_covered] = self._scorer(C12[self._rdf_covered], C6[self._rdf_covered])
             self._eps_rdf = eps
         t1 = time.perf_counter()
-        self._kl = self._kl_covered = None
+        self._kl_covered = None
         if self.free_energy is not None:
             self._integrals = target_integrals(t)
             s, _, _, cov = relative_entropy(t, C12, C6, self.free_energy, self._integrals)
@@ -182,22 +182,27 @@ class ErrorMaps:
             self.kl_min = m
 
     def _kl_spread(self, c12: float, c6: float) -> dict:
-        """Standard deviation of the KL minimum over redraws of the target within its g_err."""
+        """Standard deviation of the KL minimum over redraws of the target within its errors
+        (its g_err, else the bin-to-bin scatter estimate :func:`deepilst.stats.scatter_sem`)."""
         from deepilst.fit.target import Target
         from deepilst.maps.kl import target_integrals as ti
+        from deepilst.stats import scatter_sem
 
         t = self.target
-        if self.kl_draws < 2 or not np.any(t.g_err > 0):
+        err, source = t.g_err, "g_err"
+        if not np.any(err > 0):
+            err, source = np.nan_to_num(scatter_sem(t.g)), "scatter"
+        if self.kl_draws < 2:
             return {"C12_std": None, "C6_std": None, "draws": 0}
         rng = np.random.default_rng(self.seed)
         pts = []
         for _ in range(self.kl_draws):
-            g = np.where(np.isfinite(t.g), t.g + t.g_err * rng.standard_normal(len(t.g)), np.nan)
+            g = np.where(np.isfinite(t.g), t.g + err * rng.standard_normal(len(t.g)), np.nan)
             integ = ti(Target(t.r, np.maximum(g, 0.0), t.g_err, t.temperature, t.density))
             pts.append(refine_minimum(lambda a, b, integ=integ: self.kl_at(a, b, integ), c12, c6)[:2])
         p = np.array(pts)
         return {"C12_std": float(p[:, 0].std(ddof=1)), "C6_std": float(p[:, 1].std(ddof=1)),
-                "draws": self.kl_draws}
+                "draws": self.kl_draws, "errors_from": source}
 
     # --- results --------------------------------------------------------------------------
     @property
