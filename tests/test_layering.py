@@ -10,13 +10,13 @@ LAYERS = [
     {"units", "__init__"},
     {"rdf", "stats", "xvg", "fileio", "binning"},
     {"potentials", "thermo", "phase", "results", "sampling", "plots", "rdfio", "snippets",
-     "checks"},
+     "checks", "freeenergy"},
     {"md", "molecular"},
     {"runner", "fit"},
     {"dataset"},
     {"model"},
     {"predict"},
-    {"validate", "study", "batch", "cg"},
+    {"validate", "study", "batch", "cg", "maps"},
     {"cli"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -17,6 +17,7 @@ from deepilst.cli.baseline import add_baseline_commands
 from deepilst.cli.cg import add_cg_commands
 from deepilst.cli.data import add_dataset_commands
 from deepilst.cli.forward import add_forward_commands
+from deepilst.cli.maps import add_maps_commands
 from deepilst.cli.md import add_md_commands
 from deepilst.cli.model import add_model_commands
 from deepilst.cli.molecular import add_molecular_commands
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cg_commands(sub)
     add_baseline_commands(sub)
     add_molecular_commands(sub)
+    add_maps_commands(sub)
     v = sub.add_parser("version", help="print the version")
     v.set_defaults(handler=_version)
     return p
