@@ -289,6 +289,16 @@ class RDF:
         return ax
 
 
+def rise_position(r: np.ndarray, g: np.ndarray, level: float = 1.0) -> float:
+    """Where g(r) first rises through ``level`` (linear interpolation), nm."""
+    r = np.asarray(r, dtype=float)
+    g = np.nan_to_num(np.asarray(g, dtype=float))
+    k = int(np.argmax(g >= level))
+    if g[k] < level or k == 0:
+        raise ValueError(f"g(r) never rises through {level}")
+    return float(r[k - 1] + (level - g[k - 1]) * (r[k] - r[k - 1]) / (g[k] - g[k - 1]))
+
+
 def eps_rdf(r: np.ndarray, g_model: np.ndarray, g_ref: np.ndarray, r_f: float | None = None) -> float:
     """Total-variation RDF error of the paper (eq. 7):
     int_0^rf |g_model - g_ref| r^2 dr / int_0^rf g_ref r^2 dr (r in nm; NaNs ignored)."""

@@ -10,10 +10,9 @@ move sigma by the ratio of the two rise positions, run again.
 
 from __future__ import annotations
 
-import numpy as np
-
 from deepilst.fit.cgmd import CGEvaluation, CGEvaluator, basin
 from deepilst.potentials import LJParams
+from deepilst.rdf import rise_position
 from deepilst.units import KB
 
 #: Reduced temperature of the start placed in each basin.
@@ -21,16 +20,6 @@ BASIN_T_REDUCED = {"physical": 2.5, "soft": 20.0}
 #: Rise position r(g = 1) / sigma of LJ fluids near those states (a first guess, corrected by
 #: one CG run).
 RISE_OVER_SIGMA = {"physical": 0.96, "soft": 0.86}
-
-
-def rise_position(r: np.ndarray, g: np.ndarray, level: float = 1.0) -> float:
-    """Where g(r) first rises through ``level`` (linear interpolation), nm."""
-    r = np.asarray(r, dtype=float)
-    g = np.nan_to_num(np.asarray(g, dtype=float))
-    k = int(np.argmax(g >= level))
-    if g[k] < level or k == 0:
-        raise ValueError(f"g(r) never rises through {level}")
-    return float(r[k - 1] + (level - g[k - 1]) * (r[k] - r[k - 1]) / (g[k] - g[k - 1]))
 
 
 def params_at(sigma: float, T_reduced: float, temperature: float) -> LJParams:

@@ -2,8 +2,10 @@
 
 The network answers in one shot; one CG run checks the answer (eps_rdf, eq. 7, pressure,
 energy). Because molecular COM RDFs can have two eps_rdf basins (see
-:mod:`deepilst.cg.basins`), two more runs try a start in the other basin, and the better model
-is kept (the network's unless the other is lower by more than two standard errors). With
+:mod:`deepilst.cg.basins`), the forward model's eps_rdf map (:mod:`deepilst.maps`, no MD)
+proposes the lowest point of each basin, one CG run checks each, and the best model is kept
+(the network's unless another is lower by more than two standard errors). Where the forward
+model cannot propose one (its domain), two CG runs search the other basin instead. With
 ``refine="re"`` relative entropy continues from there. Every candidate is reported with its
 basin; nothing is clipped to Table 1.
 """
@@ -14,15 +16,39 @@ import math
 import time
 from pathlib import Path
 
-from deepilst.cg.basins import other_basin
+from deepilst.cg.basins import other_basin, rise_position
 from deepilst.cg.report import CGReport
 from deepilst.errors import ParameterError
-from deepilst.fit.cgmd import CGEvaluation, CGEvaluator, CGProtocol
+from deepilst.fit.cgmd import CGEvaluation, CGEvaluator, CGProtocol, basin
 from deepilst.fit.result import FitResult
 from deepilst.fit.target import Target
 from deepilst.units import ARGON_MASS, check_positive
 
 REFINE_METHODS = ("re",)
+
+
+def map_starts(target: Target, prediction: dict, n: int = 90) -> dict[str, tuple[float, float]]:
+    """The forward model's lowest eps_rdf point in each basin, {basin: (C12, C6)}.
+
+    An eps_rdf map over the default (C12, C6) range of ``deepilst maps`` (T* 0.8-60, sizes
+    around the target's first rise, the network's answer included), ``n`` x ``n`` points, the
+    minima polished off the mesh; no MD. Empty where the forward model is not installed or
+    covers no part of the map.
+    """
+    from deepilst.errors import ModelError
+    from deepilst.maps.core import ErrorMaps
+    from deepilst.maps.grid import axes, default_ranges
+    from deepilst.maps.run import load_forward
+
+    try:
+        forward = load_forward()
+        r12, r6 = default_ranges(target.temperature, rise_position(target.r, target.g),
+                                 (prediction["C12"], prediction["C6"]))
+        c12, c6 = axes(r12, r6, n, "log")
+        maps = ErrorMaps(target, c12, c6, forward, None, network=prediction, kl_draws=0).compute()
+    except (ModelError, ValueError):
+        return {}
+    return {b: (m["C12"], m["C6"]) for b, m in sorted(maps.rdf_minima.items()) if m is not None}
 
 
 def _better(a: CGEvaluation, b: CGEvaluation) -> bool:
@@ -80,8 +106,16 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                                "in_domain": pred["in_domain"], "warnings": pred["warnings"]})
     candidates = [("network", net_eval)]
     if basin_check:
-        which, runs = other_basin(ev, net_eval)
-        candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
+        starts = map_starts(target, pred)
+        for which, (c12, c6) in starts.items():
+            if any(abs(math.log(c12 / e.params.c12)) < 0.01 and abs(math.log(c6 / e.params.c6))
+                   < 0.01 for _, e in candidates):
+                continue  # (nearly) a point already run
+            candidates.append((f"map minimum ({which})", ev.run(c12, c6)))
+        if basin(net_eval.T_reduced) == "physical" and "soft" not in starts or (
+                basin(net_eval.T_reduced) == "soft" and "physical" not in starts):
+            which, runs = other_basin(ev, net_eval)
+            candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
     best_name, best = candidates[0]
     for name, e in candidates[1:]:
         if _better(best, e):

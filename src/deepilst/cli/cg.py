@@ -13,7 +13,8 @@ def add_cg_commands(sub) -> None:
     p = sub.add_parser("cg", help="single-bead LJ model of a molecular liquid from its COM g(r)",
                        description="Coarse-grain a molecular liquid into one LJ bead per molecule: "
                        "the network's C12, C6 from the centre-of-mass g(r), checked by a CG run "
-                       "(eps_rdf, pressure, energy), a start in the other eps_rdf basin, and "
+                       "(eps_rdf, pressure, energy), the forward model's lowest eps_rdf point in each "
+                       "basin (no MD) checked by one CG run each, and "
                        "optionally a relative-entropy refinement.")
     p.add_argument("file", type=Path, help="COM g(r) file (deepilst com-rdf, gmx rdf -selrpos "
                    "mol_com, VOTCA .dist.tgt)")
@@ -23,7 +24,9 @@ def add_cg_commands(sub) -> None:
     p.add_argument("--refine", choices=("re",), default=None,
                    help="continue from the best start with relative entropy")
     p.add_argument("--basin-check", action=argparse.BooleanOptionalAction, default=True,
-                   help="also try a start in the other eps_rdf basin (2 CG runs; default on)")
+                   help="also run the forward model's eps_rdf minimum of each basin (1 CG run "
+                   "each; 2 runs of a search in the other basin where the forward model has "
+                   "none; default on)")
     p.add_argument("--model", default=None, help="model directory or shipped name (default ensemble)")
     p.add_argument("--engine", default="gromacs", help="auto | gromacs | openmm")
     p.add_argument("--n-particles", type=int, default=1000, help="CG beads (default 1000)")

@@ -47,10 +47,10 @@ def error_maps(path: str | Path, temperature: float, density: float, c12_range=N
     free_energy : :class:`deepilst.freeenergy.LJFreeEnergy` (default: the shipped surface)
     kl_draws : redraws of the target within its errors for the KL minimum's spread
     """
-    from deepilst.cg.basins import rise_position
     from deepilst.fit.target import Target
     from deepilst.freeenergy import LJFreeEnergy
     from deepilst.predict import load_model, predict_file
+    from deepilst.rdf import rise_position
 
     t0 = time.perf_counter()
     check_positive("temperature", temperature)
