@@ -2,14 +2,15 @@
 validation sets, bin widths, and inputs that are not LJ fluids.
 
     # each set in resumable chunks (one lock per chunk), then the summary
-    flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py validation \
+    flock "${TMPDIR:-/tmp}"/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py validation \
         --set test --chunk 0
     PYTHONPATH=src python benchmarks/fit_inverse.py summary
     PYTHONPATH=src python benchmarks/fit_inverse.py binning
+    L="${TMPDIR:-/tmp}"/deepilst-md.lock
     for s in mie9-6 mie20-6 dumbbell_F2 dumbbell_long; do   # the OpenMM runs, one lock each
-        flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj --system $s
+        flock "$L" env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj --system $s
     done
-    flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj
+    flock "${TMPDIR:-/tmp}"/deepilst-md.lock env PYTHONPATH=src python benchmarks/fit_inverse.py nonlj
 
 Per-simulation rows go to runs/fit_inverse/<set>_<chunk>.json (git-ignored); the summary,
 bin widths and non-LJ results to benchmarks/results/fit_inverse.json.

@@ -3,7 +3,7 @@ fresh acceptance set (issue 14, item 1).
 
     # choices (each: fit on data/v1_train.h5 fluids, calibrate on data/v1_test_2runs.h5,
     # score on data/v1_test.h5 single runs with their run-to-run eps_rdf); resumable per choice
-    flock /tmp/deepilst-md.lock env PYTHONPATH=src python benchmarks/forward_model.py choices \
+    flock "${TMPDIR:-/tmp}"/deepilst-md.lock env PYTHONPATH=src python benchmarks/forward_model.py choices \
         --config dx=0.002,K=20 --config dx=0.001,K=20 ...
     PYTHONPATH=src python benchmarks/forward_model.py speed        # the shipped model
     # the fresh states, drawn after the choices were frozen

@@ -4,7 +4,7 @@ and a correction fitted to our MD that the eps_KL maps use (``deepilst.freeenerg
     python benchmarks/free_energy_check.py fit      # fit on v1_train, validate on v1_test and
                                                     # v1_transfer; writes the shipped correction
     python benchmarks/free_energy_check.py ti       # MD chains (resumable; each run takes
-                                                    # the shared MD lock, /tmp/deepilst-md.lock)
+                                                    # the shared MD lock, $TMPDIR/deepilst-md.lock)
     python benchmarks/free_energy_check.py report   # TI along an isochore and an isotherm
     python benchmarks/free_energy_check.py kl       # what F's error does to the eps_KL minimum
 
@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -197,7 +199,7 @@ def run_chains() -> None:
         out = RUNS / f"{node['chain']}_{i:02d}.json"
         if out.exists():
             continue
-        with open("/tmp/deepilst-md.lock", "a") as lock:
+        with open(os.path.join(tempfile.gettempdir(), "deepilst-md.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             t0 = time.perf_counter()
             rec = simulate(_spec(node, i), retries=1)

@@ -19,7 +19,7 @@ all-atom COM targets CO, F2, CH4 in data/cg_targets once they exist):
     python benchmarks/maps_md_check.py [--targets methane CO F2 CH4] [--report-only]
 
 Every CG run is kept in runs/maps_md_check/<target>/ (resumable; each run takes the shared MD
-lock /tmp/deepilst-md.lock by itself). Results: benchmarks/results/maps_md_check.json.
+lock $TMPDIR/deepilst-md.lock by itself). Results: benchmarks/results/maps_md_check.json.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "maps_md_check"
 RESULTS = ROOT / "benchmarks" / "results" / "maps_md_check.json"
 DOCS = ROOT / "docs"
-LOCK = "/tmp/deepilst-md.lock"
+LOCK = os.path.join(tempfile.gettempdir(), "deepilst-md.lock")
 SEED = 1414
 N_DRAWS = 400
 TARGETS = {"methane": ("examples/ch4_gromos_345K_13.7nm3.xvg", {"T": 345.0, "rho": 13.7, "mass": 16.043,

@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-T", "--temperature", type=float, default=345.0)
     ap.add_argument("-d", "--density", type=float, default=13.7)
     ap.add_argument("--mass", type=float, default=16.043)
-    ap.add_argument("--lock", default="/tmp/deepilst-md.lock")
+    ap.add_argument("--lock", default=os.path.join(tempfile.gettempdir(), "deepilst-md.lock"))
     ap.add_argument("--chunk", type=int, default=5)
     ap.add_argument("--only", nargs="*", default=None, help="run names to do (default all)")
     a = ap.parse_args(argv)

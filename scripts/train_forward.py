@@ -1,6 +1,6 @@
 """Train, calibrate and evaluate the forward model g*(x; T*, rho*) (``deepilst forward``).
 
-    flock /tmp/deepilst-md.lock env PYTHONPATH=src python scripts/train_forward.py \
+    flock "${TMPDIR:-/tmp}"/deepilst-md.lock env PYTHONPATH=src python scripts/train_forward.py \
         [-o src/deepilst/shipped_models/forward] [--components 20] [--dx 0.002]
 
 Trains on the fluid simulations of data/v1_train.h5, calibrates the predictive standard
