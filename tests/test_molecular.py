@@ -215,3 +215,17 @@ def test_cli_aa_and_com_rdf(tmp_path, capsys):
     j = json.loads(capsys.readouterr().out)
     assert j["n_frames"] == 11 and j["begin"] == pytest.approx(1.0) and j["n_molecules"] == 100
     assert j["molecules_from"] == "molecule numbers (tpr)"
+
+
+def test_production_thermostat_choice():
+    """Nose-Hoover (the default, the paper's) or V-rescale for the production; the default
+    leaves the directory key of earlier runs as it was; anything else is refused."""
+    nh = mdp_md(345.0, 1.2, False, 0.002, 100, 1, True)
+    vr = mdp_md(345.0, 1.2, False, 0.002, 100, 1, True, thermostat="v-rescale")
+    assert re.search(r"tcoupl\s*=\s*nose-hoover", nh) and "nsttcouple" in nh
+    assert re.search(r"tcoupl\s*=\s*v-rescale", vr) and re.search(r"tau-t\s*=\s*0.1", vr)
+    assert re.search(r"continuation\s*=\s*yes", vr) and "gen-vel         = no" in vr
+    assert "thermostat" not in AASpec(345.0, 13.7, molecule="CO").key()
+    assert AASpec(345.0, 13.7, molecule="CH4", thermostat="v-rescale").key()["thermostat"] == "v-rescale"
+    with pytest.raises(ParameterError, match="thermostat"):
+        AASpec(345.0, 13.7, molecule="CH4", thermostat="berendsen").check()

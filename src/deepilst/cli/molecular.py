@@ -31,6 +31,9 @@ def add_molecular_commands(sub) -> None:
     a.add_argument("--cutoff", type=float, default=1.2, help="LJ and Coulomb cutoff, nm (default 1.2)")
     a.add_argument("--xtc-ps", type=float, default=1.0, help="ps between saved frames (default 1)")
     a.add_argument("--seed", type=int, default=0, help="box and velocity seed")
+    a.add_argument("--thermostat", choices=("nose-hoover", "v-rescale"), default="nose-hoover",
+                   help="production thermostat (default nose-hoover, tau_T 0.2 ps; v-rescale: "
+                   "tau_T 0.1 ps, for flexible all-atom molecules)")
     a.add_argument("--threads", type=int, default=1, help="OpenMP threads of mdrun (default 1)")
     a.add_argument("--lock", type=Path, default=None,
                    help="lock file held (flock) around each MD stage and chunk "
@@ -66,7 +69,8 @@ def _aa(a: argparse.Namespace) -> int:
     spec = AASpec(a.temperature, a.density, molecule=a.molecule,
                   top=str(a.top) if a.top else None, gro=str(a.gro) if a.gro else None,
                   n_molecules=a.n_molecules, equil_ps=a.equil_ps, prod_ps=a.prod_ps,
-                  chunk_ps=a.chunk_ps, dt_ps=a.dt_ps, cutoff=a.cutoff, xtc_ps=a.xtc_ps, seed=a.seed)
+                  chunk_ps=a.chunk_ps, dt_ps=a.dt_ps, cutoff=a.cutoff, xtc_ps=a.xtc_ps, seed=a.seed,
+                  thermostat=a.thermostat)
     rec = run_aa(spec, a.out, lock=a.lock, threads=a.threads, progress=not a.json_out,
                  command=command_line(), target=a.target, n_blocks=a.blocks)
     if a.json_out:

@@ -29,6 +29,8 @@ from deepilst.xvg import read_xvg
 
 #: Version of the run record ``run.json`` (an older record is rewritten from the run's files).
 SCHEMA = 2
+#: Production thermostats.
+THERMOSTATS = ("nose-hoover", "v-rescale")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ class AASpec:
 
     ``molecule`` names a shipped molecule; otherwise ``top`` and ``gro`` give a user's (one
     molecule each). ``chunk_ps`` is the production written between checkpoints that another
-    job may interleave with (the lock is taken per stage and per chunk).
+    job may interleave with (the lock is taken per stage and per chunk). ``thermostat`` is the
+    production's: "nose-hoover" (tau_T 0.2 ps, the paper's) or "v-rescale" (tau_T 0.1 ps; for
+    flexible all-atom molecules whose Nose-Hoover production oscillated: all-atom CH4 swung
+    between 90 and 1400 K).
     """
 
     temperature: float
@@ -54,10 +59,14 @@ class AASpec:
     xtc_ps: float = 1.0
     energy_ps: float = 0.1
     seed: int = 0
+    thermostat: str = "nose-hoover"
 
     def check(self) -> None:
         """Validate at the door; raises :class:`ParameterError`."""
         check_positive("temperature", self.temperature)
+        if self.thermostat not in THERMOSTATS:
+            raise ParameterError(f"thermostat must be one of {', '.join(THERMOSTATS)}, "
+                                 f"got {self.thermostat!r}")
         for k in ("equil_ps", "prod_ps", "chunk_ps", "dt_ps", "cutoff", "xtc_ps", "energy_ps"):
             check_positive(k, getattr(self, k))
         for k in ("xtc_ps", "energy_ps", "chunk_ps", "equil_ps", "prod_ps"):
@@ -80,6 +89,8 @@ class AASpec:
         d = asdict(self)
         for k in ("prod_ps", "chunk_ps"):
             d.pop(k)
+        if d["thermostat"] == "nose-hoover":  # the default: directories made before it existed
+            d.pop("thermostat")
         return d
 
 
@@ -178,7 +189,7 @@ def run_aa(spec: AASpec, out: str | Path, lock: str | Path | None = None, thread
     if not (d / "prod.tpr").exists():
         (d / "prod.mdp").write_text(mdp_md(T, rc, charged, spec.dt_ps, spec.steps(spec.chunk_ps),
                                            spec.seed, True, spec.steps(spec.xtc_ps),
-                                           spec.steps(spec.energy_ps), inc))
+                                           spec.steps(spec.energy_ps), inc, spec.thermostat))
         run_gmx(["grompp", "-f", "prod.mdp", "-c", "eq.gro", "-t", "eq.cpt", "-p", "topol.top",
                  "-o", "prod.tpr", "-po", "prod.out.mdp"], d, "prod.log.txt")
     total, chunk = spec.steps(spec.prod_ps), spec.steps(spec.chunk_ps)

@@ -99,11 +99,16 @@ emstep          = 0.002
 
 
 def mdp_md(temperature: float, cutoff: float, charged: bool, dt: float, nsteps: int, seed: int,
-           production: bool, xtc_every: int = 0, energy_every: int = 100, include: str = "") -> str:
-    """NVT MD: equilibration with V-rescale (tau_T 0.1 ps, new velocities) or production with
-    Nose-Hoover (tau_T 0.2 ps, the paper's; continuing from the equilibration's checkpoint),
-    positions to a compressed .xtc of precision 1e-4 nm every ``xtc_every`` steps."""
-    if production:
+           production: bool, xtc_every: int = 0, energy_every: int = 100, include: str = "",
+           thermostat: str = "nose-hoover") -> str:
+    """NVT MD: equilibration with V-rescale (tau_T 0.1 ps, new velocities) or production
+    (continuing from the equilibration's checkpoint) with ``thermostat``: Nose-Hoover (tau_T
+    0.2 ps, the paper's) or V-rescale (tau_T 0.1 ps); positions to a compressed .xtc of
+    precision 1e-4 nm every ``xtc_every`` steps."""
+    if production and thermostat == "v-rescale":
+        thermo = "tcoupl          = v-rescale\ntau-t           = 0.1\n"
+        start = "continuation    = yes\ngen-vel         = no\n"
+    elif production:
         thermo = "tcoupl          = nose-hoover\ntau-t           = 0.2\nnsttcouple      = 5\n"
         start = "continuation    = yes\ngen-vel         = no\n"
     else:

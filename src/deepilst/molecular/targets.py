@@ -80,8 +80,10 @@ def write_target(run_dir: str | Path, out_dir: str | Path, name: str | None = No
         "T_md": rec["T"], "T_md_sem": rec["T_sem"], "n_molecules": spec["n_molecules"],
         "prod_ps": spec["prod_ps"], "equil_ps": spec["equil_ps"],
         "protocol": {k: spec[k] for k in ("dt_ps", "cutoff", "xtc_ps", "energy_ps", "chunk_ps")}
-        | {"ensemble": "NVT", "thermostat": "V-rescale 0.1 ps (equilibration), Nose-Hoover 0.2 ps "
-           "(production)", "electrostatics": "PME" if rec["charged"] else "none (no charges)",
+        | {"ensemble": "NVT", "thermostat": "V-rescale 0.1 ps (equilibration), " + (
+           "V-rescale 0.1 ps (production)" if spec.get("thermostat") == "v-rescale"
+           else "Nose-Hoover 0.2 ps (production)"),
+           "electrostatics": "PME" if rec["charged"] else "none (no charges)",
            "vdw": "cut-off, potential-shift, DispCorr EnerPres", "constraints": "h-bonds; rigid "
            "diatomics as [ constraints ]"},
         "force_field": rec["force_field"], "com_rdf": c.to_json(), "noise": target_summary(c),
