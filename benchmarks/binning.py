@@ -84,7 +84,7 @@ def simulate(state: dict, d: Path, seed: int) -> None:
     (d / "md.mdp").write_text(mdp(spec, output=True))
     _sh(["gmx", "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
          "-o", "md.tpr", "-po", "mdout.mdp", "-maxwarn", "2"], d)
-    _sh(["flock", LOCK, "gmx", "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
+    _sh(["flock", LOCK, "gmx", "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "2",
          "-pin", "off", "-nb", "cpu"], d)
     t_begin = spec.n_equil_steps * spec.dt + 0.5 * k * spec.dt
     (d / "spec.json").write_text(json.dumps({"spec": spec.to_dict(), "dt_ps": spec.dt,

@@ -69,6 +69,8 @@ def test_map_starts_find_the_true_parameters_of_an_lj_fluid_without_md():
     from deepilst.predict import predict_file
 
     t = Target.from_file(EXAMPLE, 330.0, 16.5)
-    starts = map_starts(t, predict_file(EXAMPLE, 330.0, 16.5, thermo=False), n=60)
+    starts = map_starts(t, predict_file(EXAMPLE, 330.0, 16.5, thermo=False), n=60, kl=True)
     c12, c6 = starts["physical"]
     assert c12 == pytest.approx(9.70e-6, rel=0.04) and c6 == pytest.approx(6.22e-3, rel=0.04)
+    c12, c6 = starts["kl"]  # relative entropy's minimum: the same parameters for an LJ fluid
+    assert c12 == pytest.approx(9.70e-6, rel=0.05) and c6 == pytest.approx(6.22e-3, rel=0.05)

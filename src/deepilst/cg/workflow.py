@@ -6,7 +6,9 @@ energy). Because molecular COM RDFs can have two eps_rdf basins (see
 proposes the lowest point of each basin, one CG run checks each, and the best model is kept
 (the network's unless another is lower by more than two standard errors). Where the forward
 model cannot propose one (its domain), two CG runs search the other basin instead. With
-``refine="re"`` relative entropy continues from there. Every candidate is reported with its
+``refine="re"`` relative entropy starts from the minimum of the eps_KL map (its own
+objective, located without MD from the target g(r) and the LJ free energy) or, where that map
+has none, from the best candidate. Every candidate is reported with its
 basin; nothing is clipped to Table 1.
 """
 
@@ -27,8 +29,11 @@ from deepilst.units import ARGON_MASS, check_positive
 REFINE_METHODS = ("re",)
 
 
-def map_starts(target: Target, prediction: dict, n: int = 90) -> dict[str, tuple[float, float]]:
-    """The forward model's lowest eps_rdf point in each basin, {basin: (C12, C6)}.
+def map_starts(target: Target, prediction: dict, n: int = 90, kl: bool = False
+               ) -> dict[str, tuple[float, float]]:
+    """The forward model's lowest eps_rdf point in each basin, {basin: (C12, C6)}, and with
+    ``kl`` the minimum of eps_KL (relative entropy per particle from the target g(r) and the
+    LJ free energy, :mod:`deepilst.maps.kl`) under the key "kl".
 
     An eps_rdf map over the default (C12, C6) range of ``deepilst maps`` (T* 0.8-60, sizes
     around the target's first rise, the network's answer included), ``n`` x ``n`` points, the
@@ -40,15 +45,24 @@ def map_starts(target: Target, prediction: dict, n: int = 90) -> dict[str, tuple
     from deepilst.maps.grid import axes, default_ranges
     from deepilst.maps.run import load_forward
 
+    free_energy = None
+    if kl:
+        from deepilst.freeenergy import LJFreeEnergy
+
+        free_energy = LJFreeEnergy.load()
     try:
         forward = load_forward()
         r12, r6 = default_ranges(target.temperature, rise_position(target.r, target.g),
                                  (prediction["C12"], prediction["C6"]))
         c12, c6 = axes(r12, r6, n, "log")
-        maps = ErrorMaps(target, c12, c6, forward, None, network=prediction, kl_draws=0).compute()
+        maps = ErrorMaps(target, c12, c6, forward, free_energy, network=prediction,
+                         kl_draws=0).compute()
     except (ModelError, ValueError):
         return {}
-    return {b: (m["C12"], m["C6"]) for b, m in sorted(maps.rdf_minima.items()) if m is not None}
+    out = {b: (m["C12"], m["C6"]) for b, m in sorted(maps.rdf_minima.items()) if m is not None}
+    if kl and maps.kl_min is not None:
+        out["kl"] = (maps.kl_min["C12"], maps.kl_min["C6"])
+    return out
 
 
 def _better(a: CGEvaluation, b: CGEvaluation) -> bool:
@@ -70,7 +84,7 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
     temperature : K
     density : molecules per nm^3
     mass : bead mass (the molecule's), amu; it does not change the structure
-    refine : None or "re" (relative entropy from the best start)
+    refine : None or "re" (relative entropy from the eps_KL map minimum, else the best start)
     basin_check : also try a start in the other eps_rdf basin (two CG runs)
     protocol : CG run protocol (beads, equilibration, production, engine)
     target_P, target_P_sem : the all-atom pressure and its error, bar, shown beside the CG's
@@ -105,9 +119,11 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                         extra={"C12_std": pred["C12_std"], "C6_std": pred["C6_std"],
                                "in_domain": pred["in_domain"], "warnings": pred["warnings"]})
     candidates = [("network", net_eval)]
+    starts = map_starts(target, pred, kl=refine == "re") if basin_check or refine else {}
     if basin_check:
-        starts = map_starts(target, pred)
         for which, (c12, c6) in starts.items():
+            if which == "kl":
+                continue
             if any(abs(math.log(c12 / e.params.c12)) < 0.01 and abs(math.log(c6 / e.params.c6))
                    < 0.01 for _, e in candidates):
                 continue  # (nearly) a point already run
@@ -131,11 +147,14 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
 
         wall_before = ev.md_wall_s
         t1 = time.perf_counter()
-        refined = relative_entropy(ev, start=(best.params.c12, best.params.c6),
-                                   **(re_options or {}))
+        # relative entropy's own minimum, located on the eps_KL map (no MD), is the start; it
+        # lies where eps_rdf's need not (molecular COM RDFs: often the other basin)
+        start, start_name = (starts["kl"], "eps_KL map minimum") if "kl" in starts else (
+            (best.params.c12, best.params.c6), best_name)
+        refined = relative_entropy(ev, start=start, **(re_options or {}))
         refined.method = "network+re"
         refined.extra["md_runs_total"] = ev.md_runs
-        refined.extra["from"] = best_name
+        refined.extra["from"] = start_name
         refined.extra["refine_wall_s"] = time.perf_counter() - t1
         refined.extra["md_wall_s"] = ev.md_wall_s - wall_before
     return CGReport(target=target, prediction=pred, network=network, candidates=candidates,
