@@ -113,6 +113,7 @@ def summary() -> None:
     summ = {}
     for name in SETS:
         rows = [r for p in sorted(RUNS.glob(f"{name}_*.json"))
+                if p.stem[len(name) + 1:].isdigit()  # test_3, not test_2runs_3
                 for r in json.loads(p.read_text())["rows"]]
         if not rows:
             continue
