@@ -57,8 +57,9 @@ def draw_states(n: int, seed: int = SEED) -> list[dict]:
     return out
 
 
-def _sh(cmd: list[str], cwd: Path, stdin: str | None = None) -> str:
-    env = {"GMX_MAXBACKUP": "-1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"}
+def _sh(cmd: list[str], cwd: Path, stdin: str | None = None, threads: int = 1) -> str:
+    env = {"GMX_MAXBACKUP": "-1", "OMP_NUM_THREADS": str(threads),
+           "PATH": "/usr/bin:/bin:/usr/local/bin"}
     p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed: {p.stderr[-800:]}")
@@ -85,7 +86,7 @@ def simulate(state: dict, d: Path, seed: int) -> None:
     _sh(["gmx", "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
          "-o", "md.tpr", "-po", "mdout.mdp", "-maxwarn", "2"], d)
     _sh(["flock", LOCK, "gmx", "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "2",
-         "-pin", "off", "-nb", "cpu"], d)
+         "-pin", "off", "-nb", "cpu"], d, threads=2)
     t_begin = spec.n_equil_steps * spec.dt + 0.5 * k * spec.dt
     (d / "spec.json").write_text(json.dumps({"spec": spec.to_dict(), "dt_ps": spec.dt,
                                              "frame_ps": k * spec.dt, "begin_ps": t_begin,

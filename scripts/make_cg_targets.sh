@@ -13,12 +13,12 @@ cd "$(dirname "$0")/.."
 export DEEPILST_LOCK="${DEEPILST_LOCK:-${TMPDIR:-/tmp}/deepilst-md.lock}"
 DEEPILST="${DEEPILST:-deepilst}"  # e.g. ".venv/bin/deepilst"
 THREADS="${THREADS:-2}"
-declare -A PROD=([CO]=2000 [F2]=2000 [N2]=1000 [CH4]=400 [C2H6]=400)
+declare -A PROD=([CO]=2000 [F2]=2000 [N2]=1000 [CH4]=400 [C2H6]=250)
 # chunks of about 2-7 minutes of MD each on 2 cores (the lock is released between chunks)
 # production thermostat: Nose-Hoover (the paper's) for the rigid molecules; V-rescale for the
 # flexible all-atom ones (CH4's Nose-Hoover production swung between 90 and 1400 K)
 declare -A THERMO=([CO]=nose-hoover [F2]=nose-hoover [N2]=nose-hoover [CH4]=v-rescale [C2H6]=v-rescale)
-declare -A CHUNK=([CO]=500 [F2]=500 [N2]=200 [CH4]=200 [C2H6]=100)
+declare -A CHUNK=([CO]=500 [F2]=500 [N2]=200 [CH4]=200 [C2H6]=50)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=(CO F2 N2 CH4 C2H6)
 for m in "${names[@]}"; do

@@ -22,7 +22,7 @@ def add_cg_commands(sub) -> None:
     p.add_argument("--mass", type=float, default=39.948,
                    help="bead mass = the molecule's mass, amu (structure does not depend on it)")
     p.add_argument("--refine", choices=("re",), default=None,
-                   help="continue from the best start with relative entropy")
+                   help="then relative entropy, started at the eps_KL map minimum (no MD to find it)")
     p.add_argument("--basin-check", action=argparse.BooleanOptionalAction, default=True,
                    help="also run the forward model's eps_rdf minimum of each basin (1 CG run "
                    "each; 2 runs of a search in the other basin where the forward model has "
