@@ -46,6 +46,7 @@ def test_cg_json_reports_every_candidate_with_its_basin(capsys, tmp_path):
     # argon is an LJ fluid: the network's physical answer must win, within a few per cent
     assert d["basin"] == "physical" and 0 < d["eps_rdf"] < 0.03
     assert d["C12"] == pytest.approx(9.70e-6, rel=0.05) and d["C6"] == pytest.approx(6.22e-3, rel=0.05)
+    assert d["lj_chi2_per_point"] is not None and d["lj_chi2_per_point"] < 3  # an LJ fluid
     assert png.stat().st_size > 10_000 and xvg.read_text().count("\n") > 200
     assert "rc_sigma*sigma" not in xvg.read_text()
 

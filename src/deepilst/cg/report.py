@@ -54,6 +54,7 @@ class CGReport:
                             for n, e in self.candidates],
              "chosen": self.chosen.to_json(),
              "refined": None if self.refined is None else self.refined.to_json(),
+             "lj_chi2_per_point": self.prediction.get("lj_chi2_per_point"),
              "warnings": self.prediction.get("warnings", []),
              "cutoff_convention": cutoff_text(self.prediction.get("rc_sigma", 3.0)),
              "units": UNITS}
@@ -89,6 +90,11 @@ class CGReport:
             lines.append(f"  all-atom pressure {t.P:.1f} +- {t.P_sem:.1f} bar")
         lines.append(f"{self.md_runs} CG runs, {self.wall_s:.1f} s in all; "
                      f"{cutoff_text(self.prediction.get('rc_sigma', 3.0))}")
+        chi2 = self.prediction.get("lj_chi2_per_point")
+        if chi2 is not None:
+            lines.append(f"best LJ g(r) vs the input: chi2/point = {chi2:.3g} (about 1 for an LJ "
+                         "fluid; a single bead cannot be exact for a molecular liquid, and the "
+                         "network's intervals do not describe this misfit: eps_rdf does)")
         lines += [f"warning: {w}" for w in self.prediction.get("warnings", [])]
         return "\n".join(lines)
 

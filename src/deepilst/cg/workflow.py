@@ -65,6 +65,21 @@ def map_starts(target: Target, prediction: dict, n: int = 90, kl: bool = False
     return out
 
 
+def _lj_misfit(path, temperature: float, density: float, model) -> float | None:
+    """chi2 per point of the best LJ g(r) (the likelihood fit, ``predict --method fit``) against
+    the input: about 1 for an LJ fluid; a molecular COM g(r) gives tens. None where the
+    forward model cannot say."""
+    from deepilst.errors import DeepILSTError
+    from deepilst.predict import predict_file
+
+    try:
+        d = predict_file(path, temperature, density, model=model, thermo=False, method="fit")
+    except (DeepILSTError, ValueError, ImportError):
+        return None
+    v = d.get("chi2_per_point")
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
 def _better(a: CGEvaluation, b: CGEvaluation) -> bool:
     """True when ``b`` has a lower eps_rdf than ``a`` by more than two combined errors."""
     d = a.eps_rdf.mean - b.eps_rdf.mean
@@ -107,6 +122,7 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
     pred = predict_file(path, temperature, density, model=model, thermo=False,
                         prod_ps=None, n_particles=protocol.n_particles)
     t_net = time.perf_counter() - t0
+    pred["lj_chi2_per_point"] = _lj_misfit(path, temperature, density, model)
     target = Target.from_file(path, temperature, density, mass)
     if target_P is not None:
         target = Target(target.r, target.g, target.g_err, temperature, density, mass, target.name,
