@@ -107,6 +107,9 @@ def histograms(d: Path) -> None:
 
     sp = json.loads((d / "spec.json").read_text())
     b = EQUIL_PS
+    if not (d / "md.xtc").exists():  # the engine's mdp writes a .trr: the users' .xtc from it
+        _sh(["gmx", "-quiet", "trjconv", "-f", "md.trr", "-s", "md.tpr", "-o", "md.xtc"], d,
+            stdin="0\n")
     for w in WIDTHS:
         out = d / f"gmx_{w:g}.xvg"
         if not out.exists():

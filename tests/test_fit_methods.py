@@ -109,8 +109,11 @@ def test_noisy_newton_converges_to_the_known_minimum_from_a_poor_start(seed):
     assert all(r["radius"] <= 2.0 for r in rows)
 
 
-def test_a_failed_run_is_a_rejected_step_with_a_smaller_radius():
-    from deepilst.errors import SimulationError
+@pytest.mark.parametrize("error", ["SimulationError", "ParameterError"])
+def test_a_failed_run_is_a_rejected_step_with_a_smaller_radius(error):
+    """A crashed run, or a step to a model that cannot be run at all (a bead so large that its
+    cutoff exceeds half the box: ParameterError, seen on F2), is a rejected step."""
+    from deepilst import errors
 
     h = np.array([[900.0, -700.0], [-700.0, 600.0]])
     inner = _quadratic(TRUE, h, np.eye(2) * 1e-6, 0)
@@ -119,7 +122,7 @@ def test_a_failed_run_is_a_rejected_step_with_a_smaller_radius():
     def evaluate(theta):
         calls.append(theta)
         if len(calls) == 2:
-            raise SimulationError("blew up")
+            raise getattr(errors, error)("blew up")
         return inner(theta)
 
     best, converged, rows, _ = minimise(evaluate, np.log(ARGON), 30)

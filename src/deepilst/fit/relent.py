@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepilst.errors import SimulationError
+from deepilst.errors import ParameterError, SimulationError
 from deepilst.fit.cgmd import CGEvaluation, CGEvaluator
 from deepilst.fit.result import FitResult
 from deepilst.potentials import LJParams
@@ -156,8 +156,8 @@ def minimise(evaluate: Callable[[np.ndarray], Point], theta0: np.ndarray, max_it
         n_eval += 1
         try:
             new = evaluate(cur.theta + p)
-        except SimulationError as exc:
-            radius = 0.25 * float(np.linalg.norm(p))
+        except (SimulationError, ParameterError) as exc:  # a crashed run, or a step to a model
+            radius = 0.25 * float(np.linalg.norm(p))       # that cannot be run (box too small)
             rows.append({**row, "accepted": False, "failed": str(exc)[:200]})
             continue
         actual = -0.5 * float((cur.grad + new.grad) @ p)
