@@ -202,3 +202,18 @@ def test_eps_rdf_minimum_of_an_lj_fluid_is_its_true_potential(ch4):
     best = m.rdf_minima["physical"]
     assert best["local"] and m.rdf_minima["soft"] is None and best["value"] < 0.005
     assert abs(best["C12"] / CH4_TRUE[0] - 1) < 0.02 and abs(best["C6"] / CH4_TRUE[1] - 1) < 0.04
+
+
+def test_refine_minimum_survives_a_search_that_wanders_off():
+    """A function that raises or is infinite where C6 underflows (the KL polish of the C2H6 COM
+    target went there) only makes those points worse; the finite minimum is still found."""
+    from deepilst.maps.grid import refine_minimum
+
+    def f(c12, c6):
+        if c6 < 1e-300:
+            raise ZeroDivisionError
+        return (np.log(c12 / 2e-5)) ** 2 + (np.log(c6 / 8e-3)) ** 2
+
+    c12, c6, v = refine_minimum(f, 2.2e-5, 7e-3)
+    assert c12 == pytest.approx(2e-5, rel=1e-3) and c6 == pytest.approx(8e-3, rel=1e-3)
+    assert refine_minimum(lambda a, b: 1.0 / 0.0 if b < 1 else b, 1e-5, 5.0)[2] >= 1.0

@@ -77,9 +77,16 @@ def refine_minimum(f, c12: float, c6: float, step: float = 0.02) -> tuple[float,
     simplex edges of ``step`` (relative); returns (C12, C6, f)."""
     from scipy.optimize import minimize
 
+    def g(x) -> float:  # a search that wanders off (C6 underflowing to 0) is worse, not an error
+        try:
+            v = float(f(math.exp(x[0]), math.exp(x[1])))
+        except (ZeroDivisionError, FloatingPointError, OverflowError, ValueError):
+            return math.inf
+        return v if math.isfinite(v) else math.inf
+
     x0 = np.log([c12, c6])
     simplex = np.array([x0, x0 + [step, 0.0], x0 + [0.0, step]])
-    res = minimize(lambda x: float(f(math.exp(x[0]), math.exp(x[1]))), x0, method="Nelder-Mead",
+    res = minimize(g, x0, method="Nelder-Mead",
                    options={"initial_simplex": simplex, "xatol": 1e-5, "fatol": 1e-12,
                             "maxiter": 400})
     return math.exp(res.x[0]), math.exp(res.x[1]), float(res.fun)
