@@ -138,6 +138,10 @@ def report(molecules: list[str]) -> dict:
             rows[name][m] = {k: v for k, v in r.items() if k not in ("g", "history")}
             eps = r.get("eps_rdf")
             eps_s = "-" if eps is None else f"{100 * eps:.3f} ± {100 * r['eps_rdf_sem']:.3f}"
+            if "failed" in r:
+                table.append(f"| {name} | {m} | failed: {r['failed']} | | | | - | - | "
+                             f"{r['wall_s_total']:.0f} | False |")
+                continue
             c12 = "table" if r.get("C12") is None or r["C12"] != r["C12"] else f"{r['C12']:.4e}"
             c6 = "table" if c12 == "table" else f"{r['C6']:.4e}"
             t_red = r.get("T_reduced")
@@ -226,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                     "other MD jobs interleave and no method's wall time includes theirs")
     a = ap.parse_args(argv)
     from deepilst import __version__
+    from deepilst.errors import DeepILSTError
     from deepilst.fileio import json_safe, write_json_atomic, write_text_atomic
     from deepilst.fit import CGProtocol
 
@@ -242,7 +247,12 @@ def main(argv: list[str] | None = None) -> int:
                 f.parent.mkdir(parents=True, exist_ok=True)
                 with _held(a.lock):
                     t0 = time.perf_counter()
-                    out = run_method(name, m, protocol)
+                    try:
+                        out = run_method(name, m, protocol)
+                    except DeepILSTError as exc:  # e.g. a network answer that cannot be run
+                        out = {"method": m, "failed": str(exc).splitlines()[0][:300],
+                               "eps_rdf": None, "md_runs_total": None,
+                               "wall_s_total": time.perf_counter() - t0}
                 write_json_atomic(f, json_safe(out), indent=1)
                 print(f"{name} {m}: eps_rdf {out.get('eps_rdf')} runs {out.get('md_runs_total')} "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)

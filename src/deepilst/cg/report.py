@@ -68,10 +68,14 @@ class CGReport:
         lines = [f"target {t.name}: T = {t.temperature:g} K, rho = {t.density:g} nm^-3, "
                  f"bead mass {t.mass:g} amu"]
         n = self.network
-        lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
-                     f"{n.final.T_reduced:.3g} ({n.basin})  eps_rdf = "
-                     f"{100 * n.final.eps_rdf.mean:.3f} +- {100 * n.final.eps_rdf.sem:.3f} %")
-        for name, e in self.candidates[1:]:
+        if n.final is None:
+            lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  not run: "
+                         f"{n.extra.get('failed', '')}")
+        else:
+            lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
+                         f"{n.final.T_reduced:.3g} ({n.basin})  eps_rdf = "
+                         f"{100 * n.final.eps_rdf.mean:.3f} +- {100 * n.final.eps_rdf.sem:.3f} %")
+        for name, e in self.candidates[1 if n.final is not None else 0:]:
             lines.append(f"{name:<12} C12 = {e.params.c12:.4e}  C6 = {e.params.c6:.4e}  T* = "
                          f"{e.T_reduced:.3g} ({basin(e.T_reduced)})  eps_rdf = "
                          f"{100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} %")
@@ -102,7 +106,7 @@ class CGReport:
         """The paper's Figure 4 for this target: COM g(r) and the CG models' g(r)."""
         from deepilst.plots import draw_overlay
 
-        curves = [("network", self.network.final.result.g)]
+        curves = [] if self.network.final is None else [("network", self.network.final.result.g)]
         if self.chosen.final is not self.network.final:
             curves.append((f"{self.chosen.extra.get('from')}", self.chosen.final.result.g))
         if self.refined is not None and self.refined.final is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from deepilst.cg.basins import other_basin, rise_position
 from deepilst.cg.report import CGReport
-from deepilst.errors import ParameterError
+from deepilst.errors import InputError, ParameterError
 from deepilst.fit.cgmd import CGEvaluation, CGEvaluator, CGProtocol, basin
 from deepilst.fit.result import FitResult
 from deepilst.fit.target import Target
@@ -80,6 +80,17 @@ def _lj_misfit(path, temperature: float, density: float, model) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
 
+def _try_run(ev: CGEvaluator, c12: float, c6: float) -> tuple[CGEvaluation | None, str]:
+    """A CG run, or (None, why) for a model that cannot be run here (e.g. a bead whose cutoff
+    exceeds half the box) or whose run failed."""
+    from deepilst.errors import SimulationError
+
+    try:
+        return ev.run(c12, c6), ""
+    except (ParameterError, SimulationError) as exc:
+        return None, str(exc).splitlines()[0][:200]
+
+
 def _better(a: CGEvaluation, b: CGEvaluation) -> bool:
     """True when ``b`` has a lower eps_rdf than ``a`` by more than two combined errors."""
     d = a.eps_rdf.mean - b.eps_rdf.mean
@@ -129,12 +140,16 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                         float(target_P), float("nan") if target_P_sem is None else target_P_sem,
                         source=target.source)
     ev = CGEvaluator(target, protocol, seed=seed)
-    net_eval = ev.run(pred["C12"], pred["C6"])
+    net_eval, why = _try_run(ev, pred["C12"], pred["C6"])
     network = FitResult("network", pred["C12"], pred["C6"], net_eval, md_runs=0, wall_s=t_net,
-                        iterations=1, converged=True,
+                        iterations=1, converged=net_eval is not None,
                         extra={"C12_std": pred["C12_std"], "C6_std": pred["C6_std"],
-                               "in_domain": pred["in_domain"], "warnings": pred["warnings"]})
-    candidates = [("network", net_eval)]
+                               "in_domain": pred["in_domain"], "warnings": pred["warnings"],
+                               **({"failed": why} if why else {})})
+    if why:
+        pred["warnings"] = [*pred["warnings"], f"the network's answer cannot be run as a CG "
+                            f"model ({why}); the forward model's proposals are used instead"]
+    candidates = [] if net_eval is None else [("network", net_eval)]
     starts = map_starts(target, pred, kl=refine == "re") if basin_check or refine else {}
     if basin_check:
         for which, (c12, c6) in starts.items():
@@ -143,11 +158,20 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
             if any(abs(math.log(c12 / e.params.c12)) < 0.01 and abs(math.log(c6 / e.params.c6))
                    < 0.01 for _, e in candidates):
                 continue  # (nearly) a point already run
-            candidates.append((f"map minimum ({which})", ev.run(c12, c6)))
-        if basin(net_eval.T_reduced) == "physical" and "soft" not in starts or (
-                basin(net_eval.T_reduced) == "soft" and "physical" not in starts):
+            e, _ = _try_run(ev, c12, c6)
+            if e is not None:
+                candidates.append((f"map minimum ({which})", e))
+        if net_eval is not None and (basin(net_eval.T_reduced) == "physical" and "soft" not in
+                                     starts or (basin(net_eval.T_reduced) == "soft"
+                                                and "physical" not in starts)):
             which, runs = other_basin(ev, net_eval)
             candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
+    if not candidates:
+        raise InputError(f"{path}: no single LJ bead to offer: the network's answer (T* = "
+                         f"{pred['T_reduced']:.3g}, rho* = {pred['rho_reduced']:.3g}) cannot be run "
+                         f"({why}) and the forward model proposes no model for this g(r); "
+                         "check T, the density (molecules per nm^3) and that the file is a "
+                         "centre-of-mass g(r) of a liquid")
     best_name, best = candidates[0]
     for name, e in candidates[1:]:
         if _better(best, e):
