@@ -75,3 +75,19 @@ def test_map_starts_find_the_true_parameters_of_an_lj_fluid_without_md():
     assert c12 == pytest.approx(9.70e-6, rel=0.04) and c6 == pytest.approx(6.22e-3, rel=0.04)
     c12, c6 = starts["kl"]  # relative entropy's minimum: the same parameters for an LJ fluid
     assert c12 == pytest.approx(9.70e-6, rel=0.05) and c6 == pytest.approx(6.22e-3, rel=0.05)
+
+
+def test_a_model_that_cannot_be_run_is_reported_not_raised():
+    """The C2H6 COM target made the network answer T* = 3.5e5 with a bead whose cutoff exceeds
+    half the box: that candidate is dropped with its reason, the others still run."""
+    from deepilst.cg.workflow import _try_run
+    from deepilst.errors import ParameterError
+
+    class Ev:
+        def run(self, c12, c6):
+            if c12 > 1e-3:
+                raise ParameterError("box too small: cutoff 2.4 nm >= half box 2.1 nm\nmore")
+            return ("ran", c12, c6)
+
+    assert _try_run(Ev(), 2.0e-3, 1e-5) == (None, "box too small: cutoff 2.4 nm >= half box 2.1 nm")
+    assert _try_run(Ev(), 1e-5, 6e-3) == (("ran", 1e-5, 6e-3), "")
