@@ -3,7 +3,6 @@ VOTCA run through the command line (skipped without csg_inverse, gnuplot or gmx)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 
@@ -69,13 +68,6 @@ def test_argument_errors(capsys, rdf_file, tmp_path):
     assert "prod_ps" in _err(capsys, base + ["--start", "1e-5,6e-3", "--votca-prod-ps", "0",
                                             "--work-dir", str(tmp_path / "w")])
     assert not (tmp_path / "w").exists()
-
-
-@pytest.mark.skipif(importlib.util.find_spec("deepilst.fit.relent") is not None,
-                    reason="deepilst.fit.relent is installed")
-def test_method_not_installed_is_one_line(capsys, rdf_file):
-    msg = _err(capsys, ["baseline", "re", str(rdf_file), "-T", "345", "-d", "13.7", "--mass", "40"])
-    assert "deepilst.fit.relent" in msg
 
 
 @needs_votca
