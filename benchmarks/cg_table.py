@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         out = run_method(name, m, protocol)
                     except DeepILSTError as exc:  # e.g. a network answer that cannot be run
-                        out = {"method": m, "failed": str(exc).splitlines()[0][:300],
+                        why = str(exc).splitlines()[0].replace(str(ROOT) + "/", "")
+                        out = {"method": m, "failed": why[:300],
                                "eps_rdf": None, "md_runs_total": None,
                                "wall_s_total": time.perf_counter() - t0}
                 write_json_atomic(f, json_safe(out), indent=1)

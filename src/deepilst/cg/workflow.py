@@ -166,6 +166,10 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                                                 and "physical" not in starts)):
             which, runs = other_basin(ev, net_eval)
             candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
+    if not candidates and refine == "re" and "kl" in starts:
+        e, _ = _try_run(ev, *starts["kl"])  # relative entropy's own start, run once here
+        if e is not None:
+            candidates.append(("eps_KL map minimum", e))
     if not candidates:
         raise InputError(f"{path}: no single LJ bead to offer: the network's answer (T* = "
                          f"{pred['T_reduced']:.3g}, rho* = {pred['rho_reduced']:.3g}) cannot be run "
