@@ -173,7 +173,9 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
     if not candidates:
         raise InputError(f"{path}: no single LJ bead to offer: the network's answer (T* = "
                          f"{pred['T_reduced']:.3g}, rho* = {pred['rho_reduced']:.3g}) cannot be run "
-                         f"({why}) and the forward model proposes no model for this g(r); "
+                         f"({why}) and " + ("the forward model proposes no model for this "
+                                            "g(r); " if basin_check else "no other start was "
+                                            "asked for (basin check off); ") +
                          "check T, the density (molecules per nm^3) and that the file is a "
                          "centre-of-mass g(r) of a liquid")
     best_name, best = candidates[0]
