@@ -260,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     rep = report(a.molecules)
     import openmm
 
-    prov = {"command": "python benchmarks/cg_table.py " + " ".join(argv or sys.argv[1:]),
+    args = " ".join(argv or sys.argv[1:])
+    if a.lock:  # the lock file's path is this machine's
+        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
+    prov = {"command": "python benchmarks/cg_table.py " + args,
             "versions": {"deepilst": __version__, "python": platform.python_version(),
                          "numpy": np.__version__, "openmm": openmm.__version__},
             "seed": SEED, "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
