@@ -91,7 +91,8 @@ class CGReport:
                   f"(noise floor {100 * e.eps_rdf_floor:.3f} %)",
                   f"  CG pressure {e.result.P:.1f} bar, energy {e.result.U:.3f} kJ/mol per bead"]
         if t.P == t.P:
-            lines.append(f"  all-atom pressure {t.P:.1f} +- {t.P_sem:.1f} bar")
+            err = f" +- {t.P_sem:.1f}" if t.P_sem == t.P_sem else ""
+            lines.append(f"  all-atom pressure {t.P:.1f}{err} bar")
         lines.append(f"{self.md_runs} CG runs, {self.wall_s:.1f} s in all; "
                      f"{cutoff_text(self.prediction.get('rc_sigma', 3.0))}")
         chi2 = self.prediction.get("lj_chi2_per_point")
