@@ -25,7 +25,6 @@ benchmarks/results/cg_table.json, docs/cg_table.md and docs/cg_<molecule>.png.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import platform
 import sys
@@ -42,22 +41,6 @@ METHODS = ("network", "cg", "network+re", "re", "simplex", "ibi", "votca-simplex
 POOR_START = (9.70e-6, 6.22e-3)  # argon's LJ parameters: a generic, poor start for molecules
 SEED = 2026
 IBI_MAX_ITER = 8  # OpenMM tabulated runs cost 4-8 CG runs of GROMACS each on this machine
-
-
-@contextlib.contextmanager
-def _held(lock: str | None):
-    """flock on ``lock`` (None: nothing) for the duration."""
-    if lock is None:
-        yield
-        return
-    import fcntl
-
-    with open(lock, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def load_target(name: str):
@@ -231,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     from deepilst import __version__
     from deepilst.errors import DeepILSTError
-    from deepilst.fileio import json_safe, write_json_atomic, write_text_atomic
+    from deepilst.fileio import held, json_safe, write_json_atomic, write_text_atomic
     from deepilst.fit import CGProtocol
 
     protocol = CGProtocol(n_particles=1000, equil_ps=50.0, prod_ps=a.prod_ps, engine="gromacs")
@@ -245,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 if f.exists():
                     continue
                 f.parent.mkdir(parents=True, exist_ok=True)
-                with _held(a.lock):
+                with held(a.lock):
                     t0 = time.perf_counter()
                     try:
                         out = run_method(name, m, protocol)

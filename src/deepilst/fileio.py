@@ -81,3 +81,20 @@ def clean_stale_tmp(directory: str | Path) -> int:
             p.unlink(missing_ok=True)
             n += 1
     return n
+
+
+@contextmanager
+def held(lock: str | Path | None):
+    """Hold an exclusive ``flock`` on the file ``lock`` (None: no lock) while the block runs,
+    as ``flock(1)`` does, so that MD jobs sharing a machine take turns."""
+    if lock is None:
+        yield
+        return
+    import fcntl
+
+    with open(lock, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

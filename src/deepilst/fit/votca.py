@@ -25,7 +25,6 @@ re, from the active line of ``simplex.state.cur`` for the simplex) before callin
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -33,7 +32,7 @@ import time
 from pathlib import Path
 
 from deepilst.errors import ParameterError, SimulationError
-from deepilst.fileio import write_json_atomic
+from deepilst.fileio import held, write_json_atomic
 from deepilst.fit.cgmd import CGEvaluator
 from deepilst.fit.result import FitResult
 from deepilst.fit.votca_io import read_history, votca_failure
@@ -41,22 +40,6 @@ from deepilst.fit.votca_setup import METHODS, VotcaOptions, check_programs, vers
 from deepilst.units import check_positive
 
 __all__ = ["METHODS", "VotcaOptions", "run_csg_inverse", "votca_fit"]
-
-
-@contextlib.contextmanager
-def _held(lock_file: str | None):
-    """Hold ``lock_file`` (flock, exclusive) while the block runs; nothing when None."""
-    if lock_file is None:
-        yield
-        return
-    import fcntl
-
-    with open(lock_file, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def run_csg_inverse(work_dir: Path, timeout_s: float, n_steps: int | None = None) -> tuple[int, str]:
@@ -92,7 +75,7 @@ def _drive(work_dir: Path, o: VotcaOptions, spent) -> tuple[int, str]:
         left = o.iterations - steps_done(work_dir)
         if left <= 0 or (work_dir / "done").is_file():
             return 0, ""
-        with _held(o.lock_file):
+        with held(o.lock_file):
             t = time.perf_counter()
             rc, tail = run_csg_inverse(work_dir, o.timeout_s,
                                        None if o.chunk is None else min(o.chunk, left))
@@ -166,7 +149,7 @@ def votca_fit(ev: CGEvaluator, method: str, start: tuple[float, float], work_dir
         notes.append("VOTCA's simplex has no stopping test: it runs iterations_max steps; the "
                      "parameters are its best evaluated vertex (lowest objective)")
     try:
-        with _held(o.lock_file):
+        with held(o.lock_file):
             final = ev.run(*hist.best)
     except SimulationError as exc:  # VOTCA's answer is still the answer; say why it is unscored
         final = None

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from deepilst.errors import ParameterError, SimulationError
-from deepilst.fileio import write_json_atomic
-from deepilst.molecular.gmx import held, mdp_em, mdp_md, run_gmx
+from deepilst.fileio import held, write_json_atomic
+from deepilst.molecular.gmx import mdp_em, mdp_md, run_gmx
 from deepilst.molecular.system import check_density, fill_box, molecule_files, write_topology
 from deepilst.stats import mean_sem
 from deepilst.units import check_positive

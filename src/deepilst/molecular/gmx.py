@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import subprocess
 import time
@@ -21,21 +19,6 @@ def gmx_or_raise() -> str:
         raise EngineUnavailable("GROMACS not found: all-atom runs need 'gmx' on PATH "
                                 "(apt-get install gromacs, or set DEEPILST_GMX)")
     return exe
-
-
-@contextlib.contextmanager
-def held(lock: str | Path | None):
-    """Hold an exclusive ``flock`` on the file ``lock`` (None: no lock), as ``flock(1)`` does,
-    so that MD jobs of several users of one machine take turns."""
-    if lock is None:
-        yield
-        return
-    with open(lock, "a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def run_gmx(args: list[str], cwd: Path, log: str, stdin: str | None = None, threads: int = 1,
