@@ -22,16 +22,31 @@ def mape(pred: np.ndarray, true: np.ndarray) -> float:
     return float(100.0 * np.sum(np.abs(pred - true)) / np.sum(np.abs(true)))
 
 
+def mean_abs_pct(pred: np.ndarray, true: np.ndarray) -> float:
+    """100 mean(|pred - true| / |true|): the per-state mean error (a secondary row; the paper's
+    MAPE is :func:`mape`)."""
+    pred, true = np.asarray(pred, float), np.asarray(true, float)
+    return float(100.0 * np.mean(np.abs(pred - true) / np.abs(true)))
+
+
 def set_metrics(pred: dict, data) -> dict:
-    """MAPE of C12 and C6 on all states and on fluid states, 95 % coverage, domain fractions,
-    and MAPE by region of (T*, rho*) for one set."""
+    """MAPE of C12 and C6 (the paper's, on all states; then on fluid states, on in-domain
+    states, and the per-state mean), 95 % coverage, domain fractions, and MAPE by region of
+    (T*, rho*) for one set."""
     fl = data.phase == "fluid"
-    out: dict = {"n": int(len(data)), "n_fluid": int(fl.sum())}
+    dom = np.asarray(pred["in_domain"], bool)
+    out: dict = {"n": int(len(data)), "n_fluid": int(fl.sum()), "n_in_domain": int(dom.sum())}
     for k in ("C12", "C6"):
         true = getattr(data, k)
         inside = (true >= pred[k + "_95"][:, 0]) & (true <= pred[k + "_95"][:, 1])
         out[k] = {"mape": mape(pred[k], true),
                   "mape_fluid": mape(pred[k][fl], true[fl]) if fl.any() else None,
+                  "mape_in_domain": mape(pred[k][dom], true[dom]) if dom.any() else None,
+                  "mape_fluid_in_domain": mape(pred[k][fl & dom], true[fl & dom])
+                  if (fl & dom).any() else None,
+                  "mean_abs_pct": mean_abs_pct(pred[k], true),
+                  "mean_abs_pct_fluid": mean_abs_pct(pred[k][fl], true[fl]) if fl.any() else None,
+                  "coverage95_fluid": float(np.mean(inside[fl])) if fl.any() else None,
                   "coverage95": float(np.mean(inside)),
                   "coverage95_in_domain": float(np.mean(inside[pred["in_domain"]]))
                   if pred["in_domain"].any() else None,

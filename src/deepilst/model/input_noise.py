@@ -226,5 +226,6 @@ def noise_aware(model, g: np.ndarray, temperature: float, density: float, res: d
         info.update(excess_weight=w, n_draws=int(n_draws))
         for q, val in (("C12", c12), ("C6", c6)):
             a = np.array(LOG_LINEAR[q])
-            info[q + "_std_from_input"] = float(val * np.sqrt(w * a @ n_cov[0] @ a))
+            # a @ C @ a >= 0 for a covariance; rounding can leave -1e-20 when C is near-singular
+            info[q + "_std_from_input"] = float(val * np.sqrt(max(0.0, w * a @ n_cov[0] @ a)))
     return intervals(one, cov), info
