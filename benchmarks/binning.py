@@ -276,11 +276,9 @@ def main() -> None:
         print(f"state {i}: simulated ({time.time() - t0:.0f} s)", flush=True)
     if args.md_only:
         return
-    import fcntl
+    from deepilst.fileio import held
 
-    with open(LOCK or os.devnull, "a") as lk:  # histograms and fits: minutes of CPU
-        if LOCK:
-            fcntl.flock(lk, fcntl.LOCK_EX)
+    with held(LOCK or None):  # histograms and fits: minutes of CPU
         for i in range(len(states)):
             histograms(runs / f"state{i:02d}")
             print(f"state {i}: histograms ({time.time() - t0:.0f} s)", flush=True)

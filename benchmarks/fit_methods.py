@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import platform
 import tempfile
@@ -32,6 +31,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from deepilst.fileio import held
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "fit_methods"
@@ -113,13 +114,9 @@ LOCK_WAIT = {"s": 0.0}
 def md_lock():
     """The machine-wide MD lock, held for one CG run (others interleave between runs)."""
     t0 = time.perf_counter()
-    with open(LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with held(LOCK):
         LOCK_WAIT["s"] += time.perf_counter() - t0
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
 
 
 def evaluator(target, protocol, seed, per_run: bool = True):

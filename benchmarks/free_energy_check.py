@@ -189,9 +189,7 @@ def _spec(node: dict, i: int):
 
 def run_chains() -> None:
     """Simulate every TI node not yet in runs/free_energy (one run per hold of the MD lock)."""
-    import fcntl
-
-    from deepilst.fileio import write_json_atomic
+    from deepilst.fileio import held, write_json_atomic
     from deepilst.md.simulate import simulate
 
     RUNS.mkdir(parents=True, exist_ok=True)
@@ -199,8 +197,7 @@ def run_chains() -> None:
         out = RUNS / f"{node['chain']}_{i:02d}.json"
         if out.exists():
             continue
-        with open(os.path.join(tempfile.gettempdir(), "deepilst-md.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with held(os.path.join(tempfile.gettempdir(), "deepilst-md.lock")):
             t0 = time.perf_counter()
             rec = simulate(_spec(node, i), retries=1)
         rec["node"] = node

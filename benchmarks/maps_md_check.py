@@ -25,7 +25,6 @@ lock $TMPDIR/deepilst-md.lock by itself). Results: benchmarks/results/maps_md_ch
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import platform
@@ -35,6 +34,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from deepilst.fileio import held
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "maps_md_check"
@@ -88,8 +89,7 @@ def run_point(target, name: str, key: str, c12: float, c6: float, i: int) -> dic
         saved = json.loads(out.read_text())
         return {"eval": ev.score(LJParams(saved["C12"], saved["C6"]),
                                  SimulationResult.from_record(saved["record"])), "cached": True}
-    with open(LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with held(LOCK):
         e = ev.run(c12, c6)
     write_json_atomic(out, {"key": key, "C12": c12, "C6": c6, "record": e.result.record})
     return {"eval": e, "cached": False}

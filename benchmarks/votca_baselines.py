@@ -14,7 +14,6 @@ benchmarks/results/votca_baselines.json.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import platform
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from deepilst.fileio import held
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "votca_baselines"
@@ -37,8 +38,7 @@ def make_target(path: Path, lock: str) -> None:
 
     spec = SimSpec(345.0, 13.7, *TRUTH, engine="gromacs", seed=SEED,
                    protocol=Protocol(equil_ps=50.0, prod_ps=250.0, n_particles=1000, mass=16.043))
-    with open(lock, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with held(lock):
         res = run_simulation(spec, retries=1)
     res.write_xvg(path)
 
@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(out.read_text())["results"] if out.exists() else {}
     if a.target is None and "truth" not in results:  # eps_rdf of the true parameters: the floor
         ev = CGEvaluator(target, protocol, seed=SEED + 1)
-        with open(a.lock, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+        with held(a.lock):
             results["truth"] = ev.run(*TRUTH).to_json()
     order = [("re", "argon"), ("simplex", "argon"), ("re", "network"), ("simplex", "network")]
     if a.target is not None:
