@@ -151,8 +151,32 @@ def report(molecules: list[str]) -> dict:
                      f"{f(a['network_re_eps_pct'], 3)} vs {f(a['re_eps_pct'], 3)}, "
                      f"{a['network_re_runs']} vs {a['re_runs']} | "
                      f"{f(a['wall_ratio_network'], 0)}x, {f(a['wall_ratio_cg'], 0)}x |")
-    return {"rows": rows, "acceptance": acc,
-            "markdown": "\n".join(table) + "\n\nAcceptance (issue 12):\n\n" + "\n".join(lines)}
+    return {"rows": rows, "acceptance": acc, "summary": summary(rows),
+            "markdown": "\n".join(table) + "\n\nSummary: eps_rdf (MD runs, wall time to "
+                        "parameters and their validation run):\n\n" + summary(rows)
+                        + "\n\nAcceptance (issue 12):\n\n" + "\n".join(lines)}
+
+
+def summary(rows: dict) -> str:
+    """One line per molecule, one cell per method: eps_rdf in % (MD runs, wall s), "not conv."
+    where the method says it did not converge, "not run" or "cannot be run" otherwise (the
+    README's table)."""
+    out = ["| molecule | " + " | ".join(METHODS) + " |", "|---" * (len(METHODS) + 1) + "|"]
+    for name, r in rows.items():
+        cells = []
+        for m in METHODS:
+            x = r.get(m)
+            if x is None:
+                cells.append("not run")
+            elif x.get("eps_rdf") is None:
+                cells.append("cannot be run")
+            else:
+                runs = x.get("md_runs_total", x.get("md_runs"))
+                wall = x.get("wall_s_total", x.get("wall_s"))
+                cells.append(f"{100 * x['eps_rdf']:.3f} % ({runs} runs, {wall:.0f} s)"
+                             + ("" if x.get("converged", True) else " (not conv.)"))
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 def _num(v, d: int = 2) -> str:
