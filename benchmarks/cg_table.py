@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_json_atomic(f, json_safe(out), indent=1)
                 print(f"{name} {m}: eps_rdf {out.get('eps_rdf')} runs {out.get('md_runs_total')} "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)
-    rep = report(a.molecules)
+    rep = report(list(MOLECULES))  # every molecule with results, not only this invocation's
     import openmm
 
     args = " ".join(argv or sys.argv[1:])
