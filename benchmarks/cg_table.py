@@ -151,9 +151,10 @@ def report(molecules: list[str]) -> dict:
                      f"{f(a['network_re_eps_pct'], 3)} vs {f(a['re_eps_pct'], 3)}, "
                      f"{a['network_re_runs']} vs {a['re_runs']} | "
                      f"{f(a['wall_ratio_network'], 0)}x, {f(a['wall_ratio_cg'], 0)}x |")
-    return {"rows": rows, "acceptance": acc, "summary": summary(rows),
+    summ = summary(rows)
+    return {"rows": rows, "acceptance": acc, "summary": summ,
             "markdown": "\n".join(table) + "\n\nSummary: eps_rdf (MD runs, wall time to "
-                        "parameters and their validation run):\n\n" + summary(rows)
+                        "parameters and their validation run):\n\n" + summ
                         + "\n\nAcceptance (issue 12):\n\n" + "\n".join(lines)}
 
 

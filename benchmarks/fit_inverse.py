@@ -52,13 +52,31 @@ def _pick(d: dict) -> dict:
     return out
 
 
+def fit_one(ens, fm, edges: np.ndarray, sims: dict, i: int) -> tuple[dict, object, dict, float]:
+    """What ``predict --method fit`` does for simulation ``i`` of ``sims``
+    (:func:`deepilst.model.forward_eval.load_sims`) on the bin ``edges`` [nm]: the ensemble's
+    prediction with the input's errors, the fit started there, and the fit's result dict.
+    Returns (network dict, :class:`~deepilst.model.inverse.InverseFit`, fit dict, the fit's
+    wall time in s, network prediction excluded)."""
+    from deepilst.model.inverse import fit_state
+    from deepilst.model.inverse_io import refine
+    from deepilst.predict import predict_arrays
+
+    T, rho = float(sims["T"][i]), float(sims["rho"][i])
+    d = predict_arrays(ens, sims["g"][i][None], T, rho, thermo=False,
+                       g_err=sims["g_err"][i][None])[0]
+    t0 = time.perf_counter()
+    f = fit_state(fm, edges, sims["g"][i], sims["g_err"][i], rho,
+                  (d["T_reduced"], d["rho_reduced"]))
+    fd = refine(d, f, T, rho, fm, "file")
+    return d, f, fd, time.perf_counter() - t0
+
+
 def validation(name: str, chunk: int) -> None:
     """Network and fit on the simulations [chunk * CHUNK, (chunk + 1) * CHUNK) of a set."""
     from deepilst.model.forward import load_forward_model
     from deepilst.model.forward_eval import load_sims
-    from deepilst.model.inverse import fit_state
-    from deepilst.model.inverse_io import refine
-    from deepilst.predict import load_model, predict_arrays
+    from deepilst.predict import load_model
     from deepilst.rdf import centered_edges
 
     out = RUNS / f"{name}_{chunk}.json"
@@ -71,18 +89,13 @@ def validation(name: str, chunk: int) -> None:
     rows = []
     t0 = time.time()
     for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, len(sims["g"]))):
-        T, rho = float(sims["T"][i]), float(sims["rho"][i])
-        d = predict_arrays(ens, sims["g"][i][None], T, rho, thermo=False,
-                           g_err=sims["g_err"][i][None])[0]
-        t1 = time.perf_counter()
-        f = fit_state(fm, ce, sims["g"][i], sims["g_err"][i], rho, (d["T_reduced"],
-                                                                   d["rho_reduced"]))
-        fd = refine(d, f, T, rho, fm, "file")
-        rows.append({"row": i, "T": T, "rho": rho, "true": {k: float(sims[k][i]) for k in KEYS},
+        d, f, fd, fit_wall = fit_one(ens, fm, ce, sims, i)
+        rows.append({"row": i, "T": float(sims["T"][i]), "rho": float(sims["rho"][i]),
+                     "true": {k: float(sims[k][i]) for k in KEYS},
                      "phase": str(sims["phase"][i]), "network": _pick(d),
                      "fit": {**_pick(fd), "chi2_per_point": f.chi2_per_point,
                              "covered": f.covered, "converged": f.converged,
-                             "n_points": f.n_points, "wall_s": time.perf_counter() - t1}})
+                             "n_points": f.n_points, "wall_s": fit_wall}})
     from deepilst.fileio import json_safe, write_json_atomic
 
     write_json_atomic(out, json_safe({"set": name, "chunk": chunk, "rows": rows,

@@ -16,7 +16,6 @@ interrupted run resumes without recomputing).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import platform
 import sys
@@ -36,23 +35,15 @@ MODELS = ("ensemble", "paper")
 CHUNK = 100
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _fit_rows(name: str, path: Path) -> list[dict]:
     """The likelihood fit (started from the ensemble, as ``predict --method fit``) on every
     simulation of a set, in resumable chunks of CHUNK simulations."""
+    from fit_inverse import fit_one  # benchmarks/: the same per-state fit as its validation
+
     from deepilst.fileio import json_safe, write_json_atomic
     from deepilst.model.forward import load_forward_model
     from deepilst.model.forward_eval import load_sims
-    from deepilst.model.inverse import fit_state
-    from deepilst.model.inverse_io import refine
-    from deepilst.predict import load_model, predict_arrays
+    from deepilst.predict import load_model
     from deepilst.rdf import centered_edges
 
     sims = load_sims(path)
@@ -66,12 +57,7 @@ def _fit_rows(name: str, path: Path) -> list[dict]:
         if not out.exists():
             part = []
             for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n)):
-                T, rho = float(sims["T"][i]), float(sims["rho"][i])
-                d = predict_arrays(ens, sims["g"][i][None], T, rho, thermo=False,
-                                   g_err=sims["g_err"][i][None])[0]
-                f = fit_state(fm, ce, sims["g"][i], sims["g_err"][i], rho,
-                              (d["T_reduced"], d["rho_reduced"]))
-                fd = refine(d, f, T, rho, fm, "file")
+                _, f, fd, _ = fit_one(ens, fm, ce, sims, i)
                 part.append({"row": i, "C12_true": float(sims["C12"][i]),
                              "C6_true": float(sims["C6"][i]),
                              "T_reduced_true": float(sims["T_reduced"][i]),
@@ -163,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     from deepilst import __version__
+    from deepilst.dataset.schema import file_sha256 as _sha256
     from deepilst.fileio import json_safe, write_json_atomic, write_text_atomic
     from deepilst.model.evaluate import evaluate_files, parity_plot
     from deepilst.predict import load_model

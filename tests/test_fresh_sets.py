@@ -1,20 +1,17 @@
 """The final numbers (benchmarks/results/fresh_sets.json) belong to the committed fresh sets
 and the shipped models: retraining a model or redrawing a set without re-scoring fails here."""
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from deepilst.dataset.schema import file_sha256
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "fresh_sets.json"
 MODELS = ROOT / "src" / "deepilst" / "shipped_models"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.skipif(not RESULT.exists(), reason="fresh sets not scored yet")
@@ -23,9 +20,9 @@ def test_final_numbers_are_of_the_committed_sets_and_shipped_models():
     res = json.loads(text)
     assert '"/' not in text  # no absolute path of the machine that scored them
     for d in res["provenance"]["datasets"].values():
-        assert _sha256(ROOT / d["file"]) == d["sha256"], d["file"]
+        assert file_sha256(ROOT / d["file"]) == d["sha256"], d["file"]
     for name, m in res["provenance"]["models"].items():
-        assert _sha256(MODELS / name / "weights.safetensors") == m["weights_sha256"], name
+        assert file_sha256(MODELS / name / "weights.safetensors") == m["weights_sha256"], name
     for s in ("fresh_test", "fresh_transfer"):
         assert set(res["results"][s]) == {"ensemble", "paper", "fit"}
         for m in res["results"][s].values():

@@ -48,11 +48,10 @@ def set_metrics(pred: dict, data) -> dict:
                   "mean_abs_pct_fluid": mean_abs_pct(pred[k][fl], true[fl]) if fl.any() else None,
                   "coverage95_fluid": float(np.mean(inside[fl])) if fl.any() else None,
                   "coverage95": float(np.mean(inside)),
-                  "coverage95_in_domain": float(np.mean(inside[pred["in_domain"]]))
-                  if pred["in_domain"].any() else None,
-                  "flagged_or_covered": float(np.mean(inside | ~pred["in_domain"])),
+                  "coverage95_in_domain": float(np.mean(inside[dom])) if dom.any() else None,
+                  "flagged_or_covered": float(np.mean(inside | ~dom)),
                   "median_rel_std": float(np.median(pred[k + "_std"] / pred[k]))}
-    out["in_domain_fraction"] = float(np.mean(pred["in_domain"]))
+    out["in_domain_fraction"] = float(np.mean(dom))
     out["shape_ok_fraction"] = float(np.mean(pred["shape_ok"]))
     regions = []
     ts, rs = data.T_reduced, data.rho_reduced
