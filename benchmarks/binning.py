@@ -7,9 +7,10 @@ or ``$DEEPILST_MD_LOCK``), then
 and 0.02 nm, and the exact reference: the trajectory histogrammed at 0.0005 nm by deepilst and
 rebinned onto the model shells (how training data are made). Every file is predicted with the
 shipped ensemble through the NEW input path (:func:`deepilst.rdfio.load_rdf`: bin grid recovered,
-shell-volume rebinning), the OLD one (linear interpolation of the printed (r, g) points, kept
-here as a reference implementation) and the likelihood inverse (``predict --method fit``: the
-forward model averaged over the file's own bins, issue 14).
+shell-volume rebinning, ``gmx rdf``'s N^2 pair normalisation put on N(N-1)), the OLD one
+(linear interpolation of the printed (r, g) points, kept here as a reference implementation)
+and the likelihood inverse (``predict --method fit``: the forward model averaged over the
+file's own bins, issue 14).
 
     python benchmarks/binning.py [--runs DIR] [--n 12]
 
@@ -194,7 +195,7 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True) 
         for tool, w in sources:
             f = d / (f"gmx_{w:g}.xvg" if tool == "gmx" else f"mda_{w:g}.dat")
             unit = "nm" if tool == "gmx" else "A"
-            inp = inspect_rdf(f, r_unit=unit)  # the unit a user states (never guessed)
+            inp = inspect_rdf(f, r_unit=unit, density=s["rho"])  # the unit a user states
             assert inp.bins.r_unit == unit and abs(inp.bins.width - w) < 1e-12, inp.describe()
             g_new = shells_of(inp, grid, str(f))[0]
             if coarse != "pchip":

@@ -237,7 +237,9 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     onto the model's shells conserving pair counts, as training data are made. The raw input
     is checked first (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r)
     at this state, or does not reach the r the model reads); any input reaching that r is
-    accepted. ``input_bins`` in the result says what was inferred.
+    accepted. A ``gmx rdf`` self-RDF, normalised by N^2 pairs, is put on the N(N-1) of
+    training data (N from the box its default ``-rmax`` implies, else ``n_particles``; see
+    :func:`deepilst.rdfio.inspect_rdf`). ``input_bins`` in the result says what was inferred.
 
     ``err_column``: data column with the standard errors of g ("auto": the next column when an
     .xvg legend names an error; None: none). Without errors the input's noise comes from
@@ -250,7 +252,7 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     ``chi2_per_point`` and ``fit``); ``fit_plot``: write its residual plot there."""
     from deepilst.checks import check_rdf, required_r_max
     from deepilst.rdf import DR
-    from deepilst.rdfio import RDFInput, inspect_rdf, shells_of
+    from deepilst.rdfio import inspect_rdf, shells_of
 
     check_positive("temperature", temperature)
     check_positive("density", density)
@@ -262,14 +264,15 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
         raise ParameterError(f"n_particles must be >= 2, got {n_particles}")
     err_column = parse_err_column(err_column)
     model = model if model is not None else load_model()
-    inp = inspect_rdf(path, column, bin_width=bin_width, r_unit=r_unit)
+    inp = inspect_rdf(path, column, bin_width=bin_width, r_unit=r_unit, density=density,
+                      n_particles=n_particles)
     need = required_r_max(model, density)
     check_rdf(inp.bins.centres, inp.g, temperature, density, str(path), r_max_read=need)
     if err_column is None or not input_noise:
-        inp = RDFInput(inp.bins, inp.g, None, None)
+        inp = inp.with_errors(None, None)
     elif err_column != "auto":
         e = inspect_rdf(path, int(err_column), bin_width=bin_width, r_unit=r_unit)
-        inp = RDFInput(inp.bins, inp.g, e.g, int(err_column))
+        inp = inp.with_errors(e.g, int(err_column))
     grid = model.r_grid
     if need > grid[-1] + 1e-9 and model.kind != "paper":  # dilute: read beyond the model grid
         step = float(grid[1] - grid[0]) if len(grid) > 1 else DR
@@ -295,7 +298,7 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     if w is not None and w > COARSE_BIN_NM * (1 + 1e-6):
         d["warnings"].append(
             f"the file's bins are {w:g} nm wide, coarser than {COARSE_BIN_NM:g} nm: they blur the "
-            "first peak, and over ten test states 0.02 nm bins moved C12 by 2.5 % and C6 by 3.5 % "
+            "first peak, and over ten test states 0.02 nm bins moved C12 by 2-2.5 % and C6 by 3.4-3.9 % "
             "(benchmarks/binning.py), more than the stated intervals; histogram at 0.01 nm or "
             "finer")
     return d

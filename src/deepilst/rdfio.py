@@ -15,7 +15,8 @@ Formats (r in nm unless the file or the caller says Angstrom):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,17 @@ import numpy as np
 from deepilst.binning import BinGrid, infer_bins, to_shells, unit_scale
 from deepilst.errors import RDFInputError
 from deepilst.rdf import model_grid
-from deepilst.xvg import scan
+from deepilst.xvg import legend_of, scan
 
-__all__ = ["RDFInput", "RDFInputError", "inspect_rdf", "load_rdf", "read_rdf", "shells_of",
-           "to_model_grid"]
+__all__ = ["RDFInput", "RDFInputError", "gmx_rdf_header", "inspect_rdf", "load_rdf", "read_rdf",
+           "shells_of", "to_model_grid"]
+
+#: ``gmx rdf`` (GROMACS >= 5) divides the pair counts by N_ref * N_sel / V, so a self-RDF tends
+#: to (N - 1) / N, not 1; deepilst (training data, ``com-rdf``) and MDAnalysis ``InterRDF`` with
+#: ``exclusion_block`` divide by N (N - 1) / V. Without ``-rmax`` it reads to this fraction of
+#: half the shortest box vector (GROMACS ``Rdf::initAfterFirstFrame``), which gives the box and,
+#: with the density, N.
+GMX_RMAX_FRACTION = 0.99
 
 #: First r [nm] where g reaches 0.5 is below this in every Table-1 fluid (sigma <= 0.61 nm);
 #: a file whose g rises only beyond it in file units is read as Angstrom.
@@ -39,12 +47,82 @@ def _decimals(field: str) -> int | None:
     return len(field.split(".")[1]) if "." in field else 0
 
 
-def _rows(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, str]:
-    """Numeric rows, data-set legends, rounding bound of each printed r, x-axis label."""
+def _text(path: Path) -> str:
     try:
-        text = path.read_text()
+        return path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise RDFInputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def gmx_rdf_header(text: str) -> dict | None:
+    """What the header of a ``gmx rdf`` .xvg says, or None when ``gmx rdf`` did not write it.
+
+    Returns ``reference`` (the subtitle's reference selection), ``legends`` (one selection per
+    data column), ``rmax`` (nm, None when not given: the default, half the box), ``norm``
+    ("rdf" unless ``-norm`` says otherwise), ``xy`` and ``surf`` (bool) from the command line.
+    """
+    lines = text.splitlines()
+    head = [ln for ln in lines[:200] if ln.startswith(("#", "@"))]
+    comments = [ln for ln in head if ln.startswith("#")]
+    if not (any("gmx rdf" in ln for ln in comments) and any("GROMACS" in ln for ln in comments)):
+        return None
+    cmd: list[str] = []
+    for i, ln in enumerate(head):
+        if ln.startswith("#") and ln[1:].strip().lower() == "command line:" and i + 1 < len(head):
+            try:
+                cmd = shlex.split(head[i + 1].lstrip("#"))
+            except ValueError:
+                cmd = head[i + 1].lstrip("#").split()
+            break
+
+    def opt(name: str) -> str | None:
+        return cmd[cmd.index(name) + 1] if name in cmd[:-1] else None
+
+    rmax = opt("-rmax")
+    try:
+        rmax_nm = float(rmax) if rmax is not None else None
+    except ValueError:
+        rmax_nm = None
+    sub = next((ln.split('"')[1] for ln in head if ln.startswith("@") and "subtitle" in ln
+                and ln.count('"') >= 2), "")
+    legends = [leg for leg in (legend_of(ln.strip()) for ln in head if ln.startswith("@"))
+               if leg is not None]
+    return {"reference": sub[len("reference "):] if sub.startswith("reference ") else None,
+            "legends": legends, "rmax": rmax_nm if rmax_nm and rmax_nm > 0 else None,
+            "norm": opt("-norm") or "rdf", "xy": "-xy" in cmd, "surf": opt("-surf") is not None}
+
+
+def _gmx_pairs(hdr: dict, column: int, r_last_nm: float, density: float | None,
+               n_particles: int | None) -> tuple[float, dict]:
+    """(factor, note): the factor N / (N - 1) that puts a ``gmx rdf`` self-RDF on the N(N - 1)
+    normalisation of training data (1.0 when it does not apply), and what was done."""
+    note: dict = {"tool": "gmx rdf", "pairs": "N_ref N_sel"}
+    sel = hdr["legends"][column - 1] if column - 1 < len(hdr["legends"]) else None
+    if hdr["norm"] != "rdf" or hdr["xy"] or hdr["surf"] or sel is None or sel != hdr["reference"]:
+        note["corrected"] = "no: not a 3-d self-RDF with -norm rdf"
+        return 1.0, note
+    if density is not None and hdr["rmax"] is None:
+        n = density * (2.0 * r_last_nm / GMX_RMAX_FRACTION) ** 3
+        src = "density x box, the box from gmx rdf's default -rmax (0.99 x half box; cubic)"
+    elif n_particles is not None:
+        n, src = float(n_particles), "-rmax given: N as stated (n_particles)"
+    else:
+        why = "-rmax was given" if hdr["rmax"] is not None else "no density given"
+        note["corrected"] = (f"no: N unknown ({why}); pass the number of particles "
+                             "(--n-particles) to correct g by N/(N-1)")
+        return 1.0, note
+    if n < 2:
+        note["corrected"] = f"no: N = {n:.3g} < 2"
+        return 1.0, note
+    factor = n / (n - 1.0)
+    note.update(corrected=f"yes: g x N/(N-1), N = {n:.0f} ({src})", n_particles=round(n),
+                factor=factor)
+    return factor, note
+
+
+def _rows(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """Numeric rows, data-set legends, rounding bound of each printed r, x-axis label."""
+    text = _text(path)
     rows, width, tol = [], None, []
     lines, legends = scan(text, comments=("#", "&", ";"))
     xlabel = next((ln.split('"')[1] for ln in text.splitlines()
@@ -136,16 +214,26 @@ class RDFInput:
     g : g of each row (rows with equal printed r kept apart: they are different bins)
     g_err : standard error of g from the file's error column, else None
     err_column : data column of the error (counting after r from 1), else None
+    normalisation : for ``gmx rdf`` files, how its pair normalisation was put on deepilst's
+        N(N - 1) (see :func:`gmx_rdf_header`), else None
     """
 
     bins: BinGrid
     g: np.ndarray
     g_err: np.ndarray | None
     err_column: int | None
+    normalisation: dict | None = None
 
     def describe(self) -> dict:
         """JSON-ready summary of what was inferred."""
-        return dict(self.bins.describe(), err_column=self.err_column)
+        out = dict(self.bins.describe(), err_column=self.err_column)
+        if self.normalisation is not None:
+            out["normalisation"] = self.normalisation
+        return out
+
+    def with_errors(self, g_err: np.ndarray | None, err_column: int | None) -> RDFInput:
+        """The same input with other standard errors of g (None: none)."""
+        return replace(self, g_err=g_err, err_column=err_column)
 
 
 def _unit_from_label(xlabel: str) -> str:
@@ -159,7 +247,8 @@ def _unit_from_label(xlabel: str) -> str:
 
 
 def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = None,
-                r_unit: str | None = None, convention: str | None = None) -> RDFInput:
+                r_unit: str | None = None, convention: str | None = None,
+                density: float | None = None, n_particles: int | None = None) -> RDFInput:
     """Read ``path`` as a histogram g(r) and recover its bins.
 
     Parameters
@@ -170,6 +259,10 @@ def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = Non
     r_unit : "nm" or "A" (default: the .xvg axis label, else nm unless g rises beyond 1.2)
     convention : "gmx", "mda", "centred" or "points" (default: inferred; VOTCA tables with a
         flag column are points)
+    density : number density, nm^-3; with it a ``gmx rdf`` self-RDF (normalised by N^2) is
+        multiplied by N/(N - 1), N from the box its default ``-rmax`` implies
+    n_particles : N for that correction when the box cannot tell (``-rmax`` given); without
+        it such a file is left as it is and ``normalisation`` says so
     """
     p = Path(path)
     data, legends, tol, xlabel = _rows(p)
@@ -188,7 +281,13 @@ def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = Non
         if any(s in lab for s in ("err", "sem", "std")):
             err_col = column + 1
     g_err = data[:, err_col] if err_col is not None else None
-    return RDFInput(bins, g, g_err, err_col)
+    norm = None
+    hdr = gmx_rdf_header(_text(p)) if p.suffix.lower() == ".xvg" else None
+    if hdr is not None:
+        factor, norm = _gmx_pairs(hdr, column, float(bins.centres[-1]), density, n_particles)
+        g = g * factor
+        g_err = None if g_err is None else g_err * factor
+    return RDFInput(bins, g, g_err, err_col, norm)
 
 
 def _votca_flags(p: Path) -> bool:

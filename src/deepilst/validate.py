@@ -153,7 +153,7 @@ def validate_file(path: str | Path, temperature: float, density: float,
     ``warnings``, ``T`` and ``rho``; ``input_error`` is "file" when errors were read.
     """
     from deepilst.rdf import model_grid
-    from deepilst.rdfio import RDFInput, inspect_rdf, shells_of
+    from deepilst.rdfio import inspect_rdf, shells_of
 
     check_positive("temperature", temperature)
     check_positive("density", density)
@@ -164,11 +164,11 @@ def validate_file(path: str | Path, temperature: float, density: float,
     from deepilst.predict import parse_err_column
 
     err_column = parse_err_column(err_column)
-    inp = inspect_rdf(path, column)
+    inp = inspect_rdf(path, column, density=density)
     if err_column is None:
-        inp = RDFInput(inp.bins, inp.g, None, None)
+        inp = inp.with_errors(None, None)
     elif err_column != "auto":
-        inp = RDFInput(inp.bins, inp.g, inspect_rdf(path, err_column).g, err_column)
+        inp = inp.with_errors(inspect_rdf(path, err_column).g, err_column)
     r = model_grid()
     g, g_err = shells_of(inp, r, str(path))  # errors propagated through the shell averaging
     if params is None:

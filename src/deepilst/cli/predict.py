@@ -37,7 +37,9 @@ def add_predict_commands(sub) -> None:
                    help="production length of the run behind g, ps: sets the input's noise when "
                    "the file has no errors (default: estimated from g's bin-to-bin scatter)")
     p.add_argument("--n-particles", type=int, default=1000,
-                   help="particles (molecules) in that run, with --prod-ps (default 1000)")
+                   help="particles (molecules) in that run, with --prod-ps, and for a gmx rdf "
+                   "file made with -rmax (its N^2 normalisation is corrected by N/(N-1); "
+                   "without -rmax N comes from the box) (default 1000)")
     p.add_argument("--input-noise", action=argparse.BooleanOptionalAction, default=True,
                    help="widen the intervals by the input's own noise (default on)")
     p.add_argument("--method", choices=("network", "fit"), default="network",

@@ -87,7 +87,7 @@ class Target:
         from deepilst.rdfio import inspect_rdf, shells_of
 
         grid = model_grid()
-        inp = inspect_rdf(path, 1, bin_width, r_unit)
+        inp = inspect_rdf(path, 1, bin_width, r_unit, density=density)
         end = min(float(grid[-1]), float(inp.bins.centres[-1]))
         g, err = shells_of(inp, grid, str(path), r_min=0.25, r_max=end)
         g = np.where(grid <= end + 1e-9, g, np.nan)
