@@ -85,8 +85,7 @@ class CGReport:
                          f"converged {r.converged}")
         e = f.final
         lines += [f"final ({f.method}): C12 = {f.C12:.5e} kJ mol^-1 nm^12, C6 = {f.C6:.5e} "
-                  f"kJ mol^-1 nm^6", f"  sigma = {e.params.sigma:.4f} nm, epsilon = "
-                  f"{e.params.epsilon:.4f} kJ/mol, T* = {e.T_reduced:.3g} ({f.basin} basin)",
+                  f"kJ mol^-1 nm^6", "  " + f.shape_text(),
                   f"  eps_rdf = {100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} % "
                   f"(noise floor {100 * e.eps_rdf_floor:.3f} %)",
                   f"  CG pressure {e.result.P:.1f} bar, energy {e.result.U:.3f} kJ/mol per bead"]

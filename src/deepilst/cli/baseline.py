@@ -81,8 +81,7 @@ def _text(res, target) -> str:
                      "(no validation run)")
     else:
         lines += [f"  C12 = {res.C12:.5e} kJ mol^-1 nm^12, C6 = {res.C6:.5e} kJ mol^-1 nm^6",
-                  f"  sigma = {d['sigma']:.4f} nm, epsilon = {d['epsilon']:.4f} kJ/mol, "
-                  f"T* = {d['T_reduced']:.3g} ({d['basin']} basin)",
+                  "  " + res.shape_text(),
                   f"  eps_rdf = {100 * d['eps_rdf']:.3f} +- {100 * d['eps_rdf_sem']:.3f} % "
                   f"(noise floor {100 * d['eps_rdf_floor']:.3f} %), P = {d['P']:.1f} bar, "
                   f"U = {d['U']:.3f} kJ/mol (validation run, our protocol)"]

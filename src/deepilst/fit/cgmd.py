@@ -19,6 +19,7 @@ from deepilst.fit.objectives import (
     eps_rdf_floor,
     gradient_cov_frames,
     re_gradient_cov,
+    re_gradient_repulsive,
     re_hessian,
 )
 from deepilst.fit.target import Target
@@ -26,7 +27,7 @@ from deepilst.md.simulate import run_simulation
 from deepilst.md.spec import PairTable, Protocol, SimSpec
 from deepilst.potentials import LJParams, TabulatedPotential
 from deepilst.results import Estimate, SimulationResult
-from deepilst.units import KB
+from deepilst.units import KB, RC_SIGMA
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,22 @@ class CGEvaluator:
         self.history.append(ev)
         return ev
 
+    def run_repulsive(self, c12: float, prod_ps: float | None = None) -> CGEvaluation:
+        """Simulate the boundary C6 = 0 of the LJ family, the pure repulsion C12 r^-12 cut at
+        :func:`repulsive_cutoff` (a table run, OpenMM), and score it: eps_rdf and the
+        relative-entropy gradient there (:func:`~deepilst.fit.objectives.re_gradient_repulsive`:
+        d/dC12, and d/dC6 of switching attraction on). One MD run."""
+        table = repulsive_table(c12, self.target.temperature)
+        ev = self.run_table(table, prod_ps=prod_ps)
+        t, res = self.target, ev.result
+        n = int(res.record["spec"]["protocol"]["n_particles"])
+        sem = n * res.U.sem / c12 if np.isfinite(res.U.sem) and res.U.sem > 0 else None
+        grad, cov = re_gradient_repulsive(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
+                                          t.density, n, float(table.r[-1]), sem)
+        ev = replace(ev, gradient=grad, gradient_err=np.sqrt(np.diag(cov)), gradient_cov=cov)
+        self.history[-1] = ev
+        return ev
+
     def score(self, params: LJParams, res: SimulationResult) -> CGEvaluation:
         """Scores of an existing CG simulation against the target (no MD)."""
         t = self.target
@@ -185,6 +202,23 @@ class CGEvaluator:
         if not self.history:
             raise ValueError("no CG run yet")
         return min(self.history, key=lambda e: e.eps_rdf.mean)
+
+
+def repulsive_cutoff(c12: float, temperature: float, rc_sigma: float = RC_SIGMA) -> float:
+    """Cutoff [nm] of the pure repulsion C12 r^-12: ``rc_sigma`` times the r where it equals
+    kB T, the length that stands for sigma when there is no well (u(rc) = 3^-12 kB T)."""
+    return rc_sigma * (c12 / (KB * temperature)) ** (1.0 / 12.0)
+
+
+def repulsive_table(c12: float, temperature: float, step: float = 0.002) -> TabulatedPotential:
+    """C12 r^-12 [kJ/mol] tabulated every ``step`` nm from 0.75 of its kB T length (32 kB T;
+    the table continues linearly below) to :func:`repulsive_cutoff`."""
+    if not c12 > 0:
+        raise ParameterError(f"C12 must be positive, got {c12}")
+    rc = repulsive_cutoff(c12, temperature)
+    r = np.arange(0.25 * rc, rc + 0.5 * step, step)
+    r[-1] = rc
+    return TabulatedPotential(r, c12 / r**12)
 
 
 def table_reference(table: TabulatedPotential, temperature: float) -> LJParams:

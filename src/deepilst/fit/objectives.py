@@ -156,6 +156,41 @@ def gradient_cov_frames(hessian: np.ndarray, n_frames: int) -> np.ndarray:
     return np.asarray(hessian, dtype=float) / float(n_frames)
 
 
+def re_gradient_repulsive(target_r: np.ndarray, target_g: np.ndarray,
+                          target_err: np.ndarray | None, cg_g: np.ndarray,
+                          cg_err: np.ndarray | None, temperature: float, density: float,
+                          n_particles: int, rc: float, cg_sem_c12: float | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Relative-entropy gradient (eq. A.6) on the boundary C6 = 0 of the LJ family, where the
+    CG pair potential is the pure repulsion C12 r^-12 cut at a fixed ``rc`` [nm]: dS/dlambda =
+    beta (<dU/dlambda>_target - <dU/dlambda>_CG) with dU/dC12 = sum r^-12 and dU/dC6 = -sum
+    r^-6 over pairs inside rc (the attraction that would be switched on). Returns the gradient
+    [per unit of C12, C6] and its 2 x 2 covariance: from the bin errors of both g's (bins taken
+    as independent, which overstates it, :func:`gradient_cov_bins`), except that the CG part of
+    the C12 component is ``cg_sem_c12`` [kJ/mol per unit of C12] when given (from the run's
+    energy, which is C12 sum r^-12), the target's part rescaled alike."""
+    beta = 1.0 / (KB * temperature)
+    r = np.asarray(target_r, dtype=float)
+    inside = (r > 0) & (r < rc)
+    with np.errstate(divide="ignore", over="ignore"):
+        inv6 = np.where(inside, 1.0 / np.where(r > 0, r, 1.0) ** 6, 0.0)
+    wd = np.vstack([inv6 * inv6, -inv6]) * (_trap_weights(r) * r**2)[None, :] * (
+        0.5 * n_particles * density * 4.0 * math.pi)
+
+    def parts(g, err):
+        g = np.where(np.isfinite(g), g, 1.0)
+        e2 = np.zeros_like(g) if err is None else np.nan_to_num(np.asarray(err, float)) ** 2
+        return wd @ g, (wd * e2[None, :]) @ wd.T
+
+    a, cov_t = parts(np.asarray(target_g, dtype=float), target_err)
+    b, cov_cg = parts(np.asarray(cg_g, dtype=float), cg_err)
+    if cg_sem_c12 is not None and cov_cg[0, 0] > 0:
+        k = np.array([cg_sem_c12 / math.sqrt(cov_cg[0, 0]), 1.0])
+        cov_cg = cov_cg * np.outer(k, k)
+        cov_t = cov_t * np.outer(k, k)
+    return beta * (a - b), beta**2 * (cov_t + cov_cg)
+
+
 def re_gradient_cov(target_r: np.ndarray, target_g: np.ndarray, target_err: np.ndarray | None,
                     cg_g: np.ndarray, cg_err: np.ndarray | None, temperature: float,
                     density: float, n_particles: int, c12: float, c6: float,

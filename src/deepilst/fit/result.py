@@ -25,6 +25,8 @@ class FitResult:
     start : where it started (C12, C6), or None
     history : per-iteration JSON-ready rows
     notes : anything a user should know (e.g. steps that were limited)
+    extra : method-specific fields; ``boundary`` when relative entropy ended on C6 = 0 (the
+        pure repulsion C12 r^-12 cut at its ``rc`` [nm]; :mod:`deepilst.fit.relent`)
     """
 
     method: str
@@ -45,7 +47,22 @@ class FitResult:
         """"soft" or "physical" (see :func:`deepilst.fit.cgmd.basin`)."""
         if self.final is None:
             return "unknown"
+        if "boundary" in self.extra:
+            return "soft"
         return basin(self.final.result.T_reduced)
+
+    def shape_text(self) -> str:
+        """One line on the pair potential's shape: sigma, epsilon, T* and basin, or, on the
+        boundary C6 = 0, the pure repulsion and its cutoff."""
+        b = self.extra.get("boundary")
+        if b:
+            return (f"no well: the pure repulsion C12 r^-12, cut at {b['rc']:.4g} nm (u = 0 "
+                    "beyond, no shift); relative entropy is lowest at C6 = 0 for this target")
+        if self.final is None:
+            return "not run"
+        e = self.final
+        return (f"sigma = {e.params.sigma:.4f} nm, epsilon = {e.params.epsilon:.4f} kJ/mol, "
+                f"T* = {e.T_reduced:.3g} ({self.basin} basin)")
 
     def to_json(self) -> dict:
         """JSON-ready summary (eps_rdf as a fraction)."""
@@ -59,4 +76,6 @@ class FitResult:
             d.update({k: f[k] for k in ("sigma", "epsilon", "T_reduced", "rho_reduced", "eps_rdf",
                                         "eps_rdf_sem", "eps_rdf_floor", "P", "P_sem", "U",
                                         "U_sem", "gradient", "gradient_err")})
+            if "boundary" in self.extra:  # C6 = 0: no well, no sigma; T* is unbounded
+                d.update(sigma=None, epsilon=0.0, T_reduced=None, rho_reduced=None)
         return d
