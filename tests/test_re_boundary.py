@@ -130,3 +130,13 @@ def test_relative_entropy_of_a_target_softer_than_lj_ends_on_the_boundary():
     d = res.to_json()
     assert d["C6"] == 0.0 and d["T_reduced"] is None and d["basin"] == "soft"
     assert res.final.table is not None and res.md_runs == len(res.history)
+
+
+def test_boundary_result_reads_as_a_pure_repulsion():
+    from deepilst.fit.result import FitResult
+
+    res = FitResult("re", 2.4e-6, 0.0, None, 10, 5.0, converged=True,
+                    extra={"boundary": {"C6": 0.0, "potential": "C12 r^-12", "rc": 0.936,
+                                        "dS_dC6": 2415.0, "dS_dC6_err": 480.0}})
+    assert "C12 r^-12, cut at 0.936 nm" in res.shape_text() and res.basin == "soft"
+    assert FitResult("re", 2.4e-6, 1e-3, None, 1, 1.0).shape_text() == "not run"

@@ -45,10 +45,10 @@ class FitResult:
     @property
     def basin(self) -> str:
         """"soft" or "physical" (see :func:`deepilst.fit.cgmd.basin`)."""
-        if self.final is None:
-            return "unknown"
         if "boundary" in self.extra:
             return "soft"
+        if self.final is None:
+            return "unknown"
         return basin(self.final.result.T_reduced)
 
     def shape_text(self) -> str:
