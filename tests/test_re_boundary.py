@@ -11,7 +11,8 @@ import pytest
 from deepilst.fit import CGEvaluator, CGProtocol, Target
 from deepilst.fit.cgmd import repulsive_cutoff, repulsive_table
 from deepilst.fit.objectives import re_gradient, re_gradient_repulsive
-from deepilst.fit.relent import Point, boundary_search, minimise, relative_entropy, to_log_space
+from deepilst.fit.relent import Point, minimise, relative_entropy, to_log_space
+from deepilst.fit.relent_boundary import boundary_search
 from deepilst.rdf import model_grid
 from deepilst.results import Estimate
 from deepilst.units import KB

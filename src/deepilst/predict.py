@@ -237,9 +237,8 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
     onto the model's shells conserving pair counts, as training data are made. The raw input
     is checked first (:func:`deepilst.checks.check_rdf`: InputError for what cannot be a g(r)
     at this state, or does not reach the r the model reads); any input reaching that r is
-    accepted. A ``gmx rdf`` self-RDF, normalised by N^2 pairs, is put on the N(N-1) of
-    training data (N from the box its default ``-rmax`` implies, else ``n_particles``; see
-    :func:`deepilst.rdfio.inspect_rdf`). ``input_bins`` in the result says what was inferred.
+    accepted. A ``gmx rdf`` self-RDF (N^2 pairs) is put on training data's N(N-1) (N from the
+    box, else ``n_particles``: :func:`deepilst.rdfio.inspect_rdf`); ``input_bins`` says all.
 
     ``err_column``: data column with the standard errors of g ("auto": the next column when an
     .xvg legend names an error; None: none). Without errors the input's noise comes from
