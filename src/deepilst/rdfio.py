@@ -120,9 +120,9 @@ def _gmx_pairs(hdr: dict, column: int, r_last_nm: float, density: float | None,
     return factor, note
 
 
-def _rows(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, str]:
-    """Numeric rows, data-set legends, rounding bound of each printed r, x-axis label."""
-    text = _text(path)
+def _rows(path: Path, text: str) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """Numeric rows, data-set legends, rounding bound of each printed r, x-axis label of the
+    ``text`` of ``path`` (named in errors)."""
     rows, width, tol = [], None, []
     lines, legends = scan(text, comments=("#", "&", ";"))
     xlabel = next((ln.split('"')[1] for ln in text.splitlines()
@@ -163,7 +163,7 @@ def read_rdf(path: str | Path, column: int = 1, r_unit: str = "nm") -> tuple[np.
     averaged; rows are sorted by r."""
     p = Path(path)
     scale = unit_scale(r_unit)
-    data, _, _, _ = _rows(p)
+    data, _, _, _ = _rows(p, _text(p))
     r, g = _checked(p, data, column)
     r = r * scale
     order = np.argsort(r, kind="stable")
@@ -265,14 +265,15 @@ def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = Non
         it such a file is left as it is and ``normalisation`` says so
     """
     p = Path(path)
-    data, legends, tol, xlabel = _rows(p)
+    text = _text(p)
+    data, legends, tol, xlabel = _rows(p, text)
     r, g = _checked(p, data, column)
     if np.any(np.diff(r) < 0):
         order = np.argsort(r, kind="stable")
         data, tol, r, g = data[order], tol[order], r[order], g[order]
     unit = r_unit if r_unit is not None else _unit_from_label(xlabel)
     unit_scale(unit)
-    if convention is None and _votca_flags(p):
+    if convention is None and _votca_flags(text):
         convention = "points"
     bins = infer_bins(r, tol, str(p), bin_width=bin_width, r_unit=unit, convention=convention)
     err_col = None
@@ -282,7 +283,7 @@ def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = Non
             err_col = column + 1
     g_err = data[:, err_col] if err_col is not None else None
     norm = None
-    hdr = gmx_rdf_header(_text(p)) if p.suffix.lower() == ".xvg" else None
+    hdr = gmx_rdf_header(text) if p.suffix.lower() == ".xvg" else None
     if hdr is not None:
         factor, norm = _gmx_pairs(hdr, column, float(bins.centres[-1]), density, n_particles)
         g = g * factor
@@ -290,9 +291,9 @@ def inspect_rdf(path: str | Path, column: int = 1, bin_width: float | None = Non
     return RDFInput(bins, g, g_err, err_col, norm)
 
 
-def _votca_flags(p: Path) -> bool:
+def _votca_flags(text: str) -> bool:
     """True when data rows end in a VOTCA flag ('i', 'o', 'u')."""
-    for line in p.read_text().splitlines():
+    for line in text.splitlines():
         s = line.strip()
         if s and not s.startswith(("#", "@", "&", ";")):
             return s.split()[-1] in ("i", "o", "u")
