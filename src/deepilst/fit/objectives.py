@@ -70,15 +70,33 @@ def eps_rdf_floor(r: np.ndarray, err_model: np.ndarray, g_ref: np.ndarray, err_r
     return float(math.sqrt(2.0 / math.pi) * np.sum(s[m] * w) / np.sum(b[m] * w))
 
 
-def du_dlambda(r: np.ndarray, c12: float, c6: float, rc_sigma: float = RC_SIGMA) -> np.ndarray:
-    """Derivatives of the truncated LJ pair energy with respect to (C12, C6) at r [nm], shape
-    (2, len(r)): (r^-12, -r^-6) inside rc = rc_sigma * sigma, zero outside."""
+def _du_inside(r: np.ndarray, rc: float) -> np.ndarray:
+    """(r^-12, -r^-6) at r [nm] for 0 < r < rc, zero elsewhere; shape (2, len(r))."""
     r = np.asarray(r, dtype=float)
-    rc = rc_sigma * (c12 / c6) ** (1.0 / 6.0)
     inside = (r > 0) & (r < rc)
     with np.errstate(divide="ignore", over="ignore"):
         inv6 = np.where(inside, 1.0 / np.where(r > 0, r, 1.0) ** 6, 0.0)
     return np.vstack([inv6 * inv6, -inv6])
+
+
+def du_dlambda(r: np.ndarray, c12: float, c6: float, rc_sigma: float = RC_SIGMA) -> np.ndarray:
+    """Derivatives of the truncated LJ pair energy with respect to (C12, C6) at r [nm], shape
+    (2, len(r)): (r^-12, -r^-6) inside rc = rc_sigma * sigma, zero outside."""
+    return _du_inside(r, rc_sigma * (c12 / c6) ** (1.0 / 6.0))
+
+
+def _shell_weights(r: np.ndarray, du: np.ndarray, density: float, n_particles: int) -> np.ndarray:
+    """Weights w (2, len(r)) with <dU/dlambda> = w @ g: (N rho / 2) du/dlambda 4 pi r^2 times
+    the trapezoid weights of ``r`` [nm]."""
+    return du * (_trap_weights(r) * r**2)[None, :] * (0.5 * n_particles * density * 4.0 * math.pi)
+
+
+def _bin_cov(wd: np.ndarray, g_err: np.ndarray | None) -> np.ndarray:
+    """Covariance of wd @ g from the standard errors of g, bins independent (zero without)."""
+    if g_err is None:
+        return np.zeros((len(wd), len(wd)))
+    e2 = np.nan_to_num(np.asarray(g_err, dtype=float)) ** 2
+    return (wd * e2[None, :]) @ wd.T
 
 
 def _boundary(c12: float, c6: float, rc_sigma: float) -> tuple[float, np.ndarray]:
@@ -95,11 +113,10 @@ def mean_pair_derivative(r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None,
     error from ``g_err`` (bins independent). NaN g is treated as 1 (beyond the data)."""
     r = np.asarray(r, dtype=float)
     g = np.where(np.isfinite(g), g, 1.0)
-    e = np.zeros_like(g) if g_err is None else np.nan_to_num(np.asarray(g_err, float))
     pref = 0.5 * n_particles * density * 4.0 * math.pi
-    wd = du_dlambda(r, c12, c6, rc_sigma) * (_trap_weights(r) * r**2)[None, :] * pref
+    wd = _shell_weights(r, du_dlambda(r, c12, c6, rc_sigma), density, n_particles)
     mean = wd @ g
-    err = np.sqrt((wd**2) @ (e**2))
+    err = np.sqrt(np.diag(_bin_cov(wd, g_err)))
     rc, drc = _boundary(c12, c6, rc_sigma)
     u_rc = c12 / rc**12 - c6 / rc**6
     g_rc = float(np.interp(rc, r, g))
@@ -141,12 +158,8 @@ def gradient_cov_bins(r: np.ndarray, g_err: np.ndarray | None, temperature: floa
     fluids (benchmarks/fit_methods.py gradcheck)."""
     beta = 1.0 / (KB * temperature)
     r = np.asarray(r, dtype=float)
-    if g_err is None:
-        return np.zeros((2, 2))
-    pref = 0.5 * n_particles * density * 4.0 * math.pi
-    wd = du_dlambda(r, c12, c6, rc_sigma) * (_trap_weights(r) * r**2)[None, :] * pref
-    e2 = np.nan_to_num(np.asarray(g_err, dtype=float)) ** 2
-    return beta**2 * (wd * e2[None, :]) @ wd.T
+    wd = _shell_weights(r, du_dlambda(r, c12, c6, rc_sigma), density, n_particles)
+    return beta**2 * _bin_cov(wd, g_err)
 
 
 def gradient_cov_frames(hessian: np.ndarray, n_frames: int) -> np.ndarray:
@@ -171,19 +184,14 @@ def re_gradient_repulsive(target_r: np.ndarray, target_g: np.ndarray,
     energy, which is C12 sum r^-12), the target's part rescaled alike."""
     beta = 1.0 / (KB * temperature)
     r = np.asarray(target_r, dtype=float)
-    inside = (r > 0) & (r < rc)
-    with np.errstate(divide="ignore", over="ignore"):
-        inv6 = np.where(inside, 1.0 / np.where(r > 0, r, 1.0) ** 6, 0.0)
-    wd = np.vstack([inv6 * inv6, -inv6]) * (_trap_weights(r) * r**2)[None, :] * (
-        0.5 * n_particles * density * 4.0 * math.pi)
+    wd = _shell_weights(r, _du_inside(r, rc), density, n_particles)
 
-    def parts(g, err):
-        g = np.where(np.isfinite(g), g, 1.0)
-        e2 = np.zeros_like(g) if err is None else np.nan_to_num(np.asarray(err, float)) ** 2
-        return wd @ g, (wd * e2[None, :]) @ wd.T
+    def mean(g):
+        g = np.asarray(g, dtype=float)
+        return wd @ np.where(np.isfinite(g), g, 1.0)
 
-    a, cov_t = parts(np.asarray(target_g, dtype=float), target_err)
-    b, cov_cg = parts(np.asarray(cg_g, dtype=float), cg_err)
+    a, cov_t = mean(target_g), _bin_cov(wd, target_err)
+    b, cov_cg = mean(cg_g), _bin_cov(wd, cg_err)
     if cg_sem_c12 is not None and cov_cg[0, 0] > 0:
         k = np.array([cg_sem_c12 / math.sqrt(cov_cg[0, 0]), 1.0])
         cov_cg = cov_cg * np.outer(k, k)
