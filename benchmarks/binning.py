@@ -12,7 +12,7 @@ shell-volume rebinning, ``gmx rdf``'s N^2 pair normalisation put on N(N-1)), the
 and the likelihood inverse (``predict --method fit``: the forward model averaged over the
 file's own bins, issue 14).
 
-    python benchmarks/binning.py [--runs DIR] [--n 12]
+    python benchmarks/binning.py [--runs DIR] [--n 12] [--prod-ps 300]
 
 Resumable: simulations and RDF files go to DIR (default runs/binning below the repository
 root, git-ignored) and are reused. Writes benchmarks/results/binning.json.
@@ -69,7 +69,7 @@ def _sh(cmd: list[str], cwd: Path, stdin: str | None = None, threads: int = 1) -
     return p.stdout + p.stderr
 
 
-def simulate(state: dict, d: Path, seed: int) -> None:
+def simulate(state: dict, d: Path, seed: int, prod_ps: float = PROD_PS) -> None:
     """GROMACS run of one state in ``d`` (md.tpr, md.xtc kept); skipped when done."""
     from deepilst.md.gromacs_engine import mdp, topology, write_gro
     from deepilst.md.spec import Protocol, SimSpec
@@ -81,7 +81,7 @@ def simulate(state: dict, d: Path, seed: int) -> None:
     probe = SimSpec(state["T"], state["rho"], state["C12"], state["C6"], engine="gromacs")
     k = max(1, round(FRAME_PS / probe.dt))
     spec = SimSpec(state["T"], state["rho"], state["C12"], state["C6"], engine="gromacs",
-                   seed=seed, protocol=Protocol(equil_ps=EQUIL_PS, prod_ps=PROD_PS,
+                   seed=seed, protocol=Protocol(equil_ps=EQUIL_PS, prod_ps=prod_ps,
                                                 sample_every=k))
     write_gro(d / "conf.gro", lattice_positions(1000, spec.box_length, seed), spec.box_length)
     (d / "topol.top").write_text(topology(spec))
@@ -174,7 +174,8 @@ def old_path(path: Path, grid: np.ndarray, r_unit: str) -> np.ndarray:
     return np.interp(grid, r, g, left=np.nan, right=g[-1])
 
 
-def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True) -> dict:
+def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True,
+            prod_ps: float = PROD_PS) -> dict:
     """Predictions for every state, file and path; per-width and acceptance summaries."""
     from deepilst.binning import to_shells
     from deepilst.predict import load_model, predict_file
@@ -207,7 +208,7 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True) 
             for tool, w in sources:
                 f = d / (f"gmx_{w:g}.xvg" if tool == "gmx" else f"mda_{w:g}.dat")
                 r = predict_file(f, s["T"], s["rho"], model, thermo=False, method="fit",
-                                 r_unit="nm" if tool == "gmx" else "A", prod_ps=PROD_PS)
+                                 r_unit="nm" if tool == "gmx" else "A", prod_ps=prod_ps)
                 fits[f"fit/{tool}/{w:g}"] = {"C12": float(r["C12"]), "C6": float(r["C6"]),
                                              "C12_std": float(r["C12_std"]),
                                              "C6_std": float(r["C6_std"])}
@@ -261,19 +262,28 @@ def summarise(rows: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", default=str(ROOT / "runs" / "binning"))
+    ap.add_argument("--runs", default=None,
+                    help="simulations (default runs/binning, runs/binning_<P>ps for another "
+                         "--prod-ps)")
     ap.add_argument("--n", type=int, default=12, help="number of states")
     ap.add_argument("--md-only", action="store_true", help="run the simulations and stop")
     ap.add_argument("--no-fit", action="store_true", help="skip the likelihood inverse (fit) path")
     ap.add_argument("--coarse", default="pchip", choices=("pchip", "step"),
                     help="treatment of bins wider than the model's")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "binning.json"))
+    ap.add_argument("--prod-ps", type=float, default=PROD_PS,
+                    help="production length per state, ps (statistical noise ~ its -1/2 power)")
+    ap.add_argument("--out", default=None,
+                    help="results (default benchmarks/results/binning.json; binning_<P>ps.json "
+                         "for another --prod-ps)")
     args = ap.parse_args()
-    runs = Path(args.runs)
+    long = args.prod_ps != PROD_PS
+    tag = f"_{args.prod_ps:g}ps" if long else ""
+    runs = Path(args.runs or ROOT / "runs" / f"binning{tag}")
+    out = args.out or str(ROOT / "benchmarks" / "results" / f"binning{tag}.json")
     states = draw_states(args.n)
     t0 = time.time()
     for i, s in enumerate(states):
-        simulate(s, runs / f"state{i:02d}", SEED + i)
+        simulate(s, runs / f"state{i:02d}", SEED + i, args.prod_ps)
         print(f"state {i}: simulated ({time.time() - t0:.0f} s)", flush=True)
     if args.md_only:
         return
@@ -283,7 +293,8 @@ def main() -> None:
         for i in range(len(states)):
             histograms(runs / f"state{i:02d}")
             print(f"state {i}: histograms ({time.time() - t0:.0f} s)", flush=True)
-        res = analyse(runs, states, args.coarse, with_fit=not args.no_fit)
+        res = analyse(runs, states, args.coarse, with_fit=not args.no_fit,
+                      prod_ps=args.prod_ps)
     import MDAnalysis
 
     from deepilst import __version__
@@ -296,12 +307,12 @@ def main() -> None:
         "deepilst": __version__, "gromacs": gmx_v, "mdanalysis": MDAnalysis.__version__,
         "numpy": np.__version__, "python": platform.python_version(), "model": "ensemble",
         "state_seed": SEED, "md_seeds": [SEED + i for i in range(len(states))],
-        "protocol": {"n_particles": 1000, "equil_ps": EQUIL_PS, "prod_ps": PROD_PS,
+        "protocol": {"n_particles": 1000, "equil_ps": EQUIL_PS, "prod_ps": args.prod_ps,
                      "frame_ps": FRAME_PS, "thermostat": "nose-hoover", "rc_sigma": 3.0},
         "widths_nm": list(WIDTHS), "coarse": args.coarse,
         "wall_time_s": round(time.time() - t0, 1)}
     res["phase"] = phases(runs, len(states))
-    write_json_atomic(args.out, res, indent=1)
+    write_json_atomic(out, res, indent=1)
     print(json.dumps(res["summary"], indent=1))
 
 
