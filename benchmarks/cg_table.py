@@ -252,7 +252,8 @@ def acceptance(rows: dict) -> dict:
                      "network_re_runs": runs("network+re"), "re_runs": runs("re"),
                      "re_from_network_converged": _field(r, "re-from-network", "converged"),
                      "re_from_network_runs": runs("re-from-network"),
-                     "wall_ratio_network": _ratio(wall("votca-simplex"), wall("network")),
+                     "wall_ratio_network": (None if pct("network") is None  # not run
+                                            else _ratio(wall("votca-simplex"), wall("network"))),
                      "wall_ratio_cg": _ratio(wall("votca-simplex"), wall("cg"))}
     return out
 
@@ -300,7 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     args = " ".join(argv or sys.argv[1:])
     if a.lock:  # the lock file's path is this machine's
         args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
-    prov = {"command": "python benchmarks/cg_table.py " + args,
+    command = "python benchmarks/cg_table.py " + args
+    res_file = ROOT / "benchmarks" / "results" / "cg_table.json"
+    if a.report_only and res_file.exists():  # keep the command that made the last records
+        command = json.loads(res_file.read_text())["provenance"].get("command", command)
+    prov = {"command": command,
             "versions": {"deepilst": __version__, "python": platform.python_version(),
                          "numpy": np.__version__, "openmm": openmm.__version__},
             "seed": SEED, "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
