@@ -276,8 +276,7 @@ def main() -> None:
                     help="results (default benchmarks/results/binning.json; binning_<P>ps.json "
                          "for another --prod-ps)")
     args = ap.parse_args()
-    long = args.prod_ps != PROD_PS
-    tag = f"_{args.prod_ps:g}ps" if long else ""
+    tag = "" if args.prod_ps == PROD_PS else f"_{args.prod_ps:g}ps"
     runs = Path(args.runs or ROOT / "runs" / f"binning{tag}")
     out = args.out or str(ROOT / "benchmarks" / "results" / f"binning{tag}.json")
     states = draw_states(args.n)

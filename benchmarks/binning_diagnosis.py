@@ -41,22 +41,24 @@ PARTS = {"first_half": slice(0, 5), "second_half": slice(5, 10), "whole": slice(
 TOOLS = ("gmx", "mda")
 
 
+def tool_edges(width: float, tool: str, r_max: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, centres) [nm] of bins of ``width`` up to ``r_max`` placed as ``tool`` places
+    them: gmx rdf's centres at k w (the first bin [0, w/2]), MDAnalysis' at (k + 1/2) w."""
+    n = int(round(r_max / width))
+    if tool == "gmx":
+        centres = np.arange(n + 1) * width
+        return np.r_[0.0, (np.arange(n + 1) + 0.5) * width], centres
+    return np.arange(n + 1) * width, (np.arange(n) + 0.5) * width
+
+
 def phase_bins(edges: np.ndarray, g: np.ndarray, width: float, tool: str,
                r_max: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
-    """(centres [nm], g) of the fine histogram (``edges`` [nm] every 0.0005 nm from 0) summed
-    exactly into bins of ``width`` placed as ``tool`` places them: gmx rdf's centres at k w
-    (the first bin [0, w/2]), MDAnalysis' at (k + 1/2) w."""
-    k = round(width / (edges[1] - edges[0]))
-    cum = np.r_[0.0, np.cumsum(g * np.diff(edges**3))]
-    off = k // 2 if tool == "gmx" else 0
-    lo = np.arange(off, len(edges) - 1 - k, k)
-    hi = lo + k
-    gc = (cum[hi] - cum[lo]) / (edges[hi] ** 3 - edges[lo] ** 3)
-    c = 0.5 * (edges[lo] + edges[hi])
-    if tool == "gmx":
-        c, gc = np.r_[0.0, c], np.r_[cum[off] / edges[off] ** 3, gc]
-    keep = c <= r_max
-    return c[keep], gc[keep]
+    """(centres [nm], g) of the fine histogram (``edges`` [nm]) rebinned exactly
+    (:func:`deepilst.rdf.rebin`) onto ``tool``'s bins of ``width`` (:func:`tool_edges`)."""
+    from deepilst.rdf import rebin
+
+    e, c = tool_edges(width, tool, r_max)
+    return c, rebin(edges, g, e)[0]
 
 
 def spreads(rows: list[dict], states: list[dict], part: str) -> dict:
@@ -129,9 +131,7 @@ def main() -> int:
             c12 = float(np.median([p[k]["C12"] for k in fine]))
             c6 = float(np.median([p[k]["C6"] for k in fine]))
             for t in TOOLS:
-                c, _ = phase_bins(e, gb.mean(axis=0), 0.01, t)
-                edges = np.r_[c - 0.005, c[-1] + 0.005]
-                edges[0] = max(edges[0], 0.0)
+                edges, _ = tool_edges(0.01, t)
                 gx = np.array([rebin(e, b, edges)[0] for b in gb])
                 g_ex, se = gx.mean(axis=0), gx.std(axis=0, ddof=1) / np.sqrt(len(gx))
                 gm, gs = fm.shell_average(edges, s["T"], s["rho"], c12, c6)
