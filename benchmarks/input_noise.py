@@ -35,7 +35,9 @@ from deepilst.dataset.schema import portable_path
 
 ROOT = Path(__file__).resolve().parents[1]
 LENGTHS = (20.0, 100.0, 350.0)
-SEED0 = 9001
+# set: (planned states, rng seed of the states, first MD seed, results file, runs directory)
+SETS = {"a": (80, 13, 9001, "input_noise.json", "input_noise"),
+        "b": (240, 29, 31001, "input_noise_b.json", "input_noise_b")}
 N_PARTICLES = 1000
 EQUIL_PS = 50.0
 T_STAR_MAX = 15.0
@@ -60,18 +62,18 @@ def plan_states(n: int, rng_seed: int = 13) -> list[tuple[float, float, float, f
     return out
 
 
-def plan_specs(n: int):
-    """One spec per (state, length); seed 9001 + 3 * state + length index (fresh seeds)."""
+def plan_specs(n: int, rng_seed: int = 13, seed0: int = 9001):
+    """One spec per (state, length); MD seed ``seed0`` + 3 * state + length index."""
     from deepilst.md.simulate import resolve_engine
     from deepilst.md.spec import Protocol, SimSpec
 
     eng = resolve_engine("auto")
     specs = []
-    for i, (t, rho, c12, c6) in enumerate(plan_states(n)):
+    for i, (t, rho, c12, c6) in enumerate(plan_states(n, rng_seed)):
         for j, prod in enumerate(LENGTHS):
             proto = Protocol(equil_ps=EQUIL_PS, prod_ps=prod, n_particles=N_PARTICLES,
                              sample_every=100)
-            specs.append(SimSpec(t, rho, c12, c6, engine=eng, seed=SEED0 + 3 * i + j,
+            specs.append(SimSpec(t, rho, c12, c6, engine=eng, seed=seed0 + 3 * i + j,
                                  protocol=proto, tags=(("state", str(i)), ("prod_ps", str(prod)))))
     return specs
 
@@ -222,8 +224,9 @@ def md_part(model, specs, runs: Path, draws: int) -> dict:
 
 
 def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: float,
-             n_synthetic: int) -> None:
-    """Score everything and write benchmarks/results/input_noise.json."""
+             n_synthetic: int, set_name: str = "a", rng_seed: int = 13,
+             seed0: int = 9001) -> None:
+    """Score everything and write ``benchmarks/results/<the set's file>``."""
     from deepilst import __version__
     from deepilst.fileio import write_json_atomic
     from deepilst.model import input_noise
@@ -245,22 +248,26 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
                            "differences of data/v1_test.h5 vs data/v1_test_2runs.h5, not on "
                            "these runs"},
         "protocol": {"n_particles": N_PARTICLES, "equil_ps": EQUIL_PS, "sample_every": 100,
-                     "lengths_ps": list(LENGTHS), "seeds": f"{SEED0} + 3 * state + length index",
-                     "states": "uniform Table 1 (T, rho, C12, C6), T* < 15, rng seed 13; states "
-                               "whose 350-ps run is not a fluid are left out"},
+                     "lengths_ps": list(LENGTHS), "set": set_name,
+                     "planned_states": len(specs) // len(LENGTHS),
+                     "seeds": f"{seed0} + 3 * state + length index",
+                     "states": f"uniform Table 1 (T, rho, C12, C6), T* < 15, rng seed {rng_seed}; "
+                               "states whose 350-ps run is not a fluid are left out"},
         "acceptance_rule": "coverage of the 95 % intervals in [0.90, 0.98] for C12 and C6 at "
                            "every length; widths shrink with run length. Also reported: whether "
                            "each coverage lies in the central 95 % binomial range of n runs at a "
                            "true rate of 0.95 (binomial_band_at_95)",
-        "synthetic": synthetic(model, n_synthetic, draws),
+        "synthetic": synthetic(model, n_synthetic, draws) if n_synthetic > 0 else None,
         "md": md_part(model, specs, runs, draws),
         "versions": {"deepilst": __version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }
     doc["md"]["md_wall_s_this_invocation"] = md_wall
     doc["eval_wall_s"] = time.time() - t0
-    write_json_atomic(ROOT / "benchmarks" / "results" / "input_noise.json", doc, indent=1)
+    write_json_atomic(ROOT / "benchmarks" / "results" / SETS[set_name][3], doc, indent=1)
     for part in ("synthetic", "md"):
+        if doc[part] is None:
+            continue
         for L, row in doc[part]["lengths"].items():
             for m in MODES:
                 print(f"{part:9} {L:>4} ps {m:8} " + "  ".join(
@@ -270,8 +277,10 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=80, help="states (each at 3 lengths)")
-    ap.add_argument("--runs", default=str(ROOT / "runs" / "input_noise"))
+    ap.add_argument("--set", choices=sorted(SETS), default="a",
+                    help="which pre-registered set of states (see the module docstring)")
+    ap.add_argument("--n", type=int, default=None, help="states (each at 3 lengths; default: the set's)")
+    ap.add_argument("--runs", default=None, help="run directory (default: runs/<the set's>)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--simulate-only", action="store_true")
     ap.add_argument("--evaluate-only", action="store_true", help="score the runs already done")
@@ -281,15 +290,18 @@ def main() -> None:
     args = ap.parse_args()
     from deepilst.runner import generate
 
-    specs = plan_specs(args.n)
+    n_set, rng_seed, seed0, _, runs_name = SETS[args.set]
+    runs = Path(args.runs) if args.runs else ROOT / "runs" / runs_name
+    specs = plan_specs(args.n or n_set, rng_seed, seed0)
     t0 = time.time()
     if not args.evaluate_only:
-        counts = generate(specs, args.runs, workers=args.workers,
-                          command="python benchmarks/input_noise.py --simulate-only")
+        counts = generate(specs, runs, workers=args.workers,
+                          command=f"python benchmarks/input_noise.py --set {args.set} --simulate-only")
         print(json.dumps(counts), file=sys.stderr)
     if args.simulate_only:
         return
-    evaluate(specs, Path(args.runs), args.model, args.draws, time.time() - t0, args.n_synthetic)
+    evaluate(specs, runs, args.model, args.draws, time.time() - t0, args.n_synthetic, args.set,
+             rng_seed, seed0)
 
 
 if __name__ == "__main__":
