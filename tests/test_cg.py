@@ -60,6 +60,11 @@ def test_cg_bad_inputs_are_one_line_errors(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--refine", "simplex"])
     assert exc.value.code == 2
+    for cmd in (["cg"], ["baseline", "re"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*cmd, str(EXAMPLE), "-T", "330", "-d", "16.5", "--mass", "40", "--max-beads", "0"])
+        assert exc.value.code == 2
+    assert "--max-beads" in capsys.readouterr().err
 
 
 def test_map_starts_find_the_true_parameters_of_an_lj_fluid_without_md():

@@ -104,3 +104,42 @@ def test_cg_run_scores_itself_near_zero_and_pair_sums_match_g():
     pref = 0.5 * 300 * 13.7 * 4 * np.pi * (C12 / rc**12 - C6 / rc**6) * rc**3
     assert m[0] - pref / (6 * C12) == pytest.approx(mean[0], rel=0.01)
     assert np.all(np.linalg.eigvalsh(ev.hessian) > 0)
+
+
+def test_a_cutoff_beyond_half_the_box_is_refused_with_the_beads_it_needs_or_grows_the_box():
+    """sigma 0.5 nm at 4 nm^-3: rc 1.5 nm; 100 beads give a 2.92 nm box, 200 beads hold it."""
+    from deepilst.errors import ParameterError
+    from deepilst.fit.cgmd import beads_for_cutoff
+    from deepilst.potentials import LJParams
+
+    wide = LJParams.from_sigma_epsilon(0.5, 1.0)
+    assert beads_for_cutoff(1.5, 4.0) == 200  # 4 * (2.2 * 1.5)^3 = 143.7 -> 200
+    r = model_grid()
+    target = Target(r, _g(r, 0.55), None, 345.0, 4.0, 28.0)
+    with pytest.raises(ParameterError, match="needs 200 beads.*--max-beads 200"):
+        CGEvaluator(target, CGProtocol(n_particles=100)).spec(wide)
+    with pytest.raises(ParameterError, match="needs 200 beads"):
+        CGEvaluator(target, CGProtocol(n_particles=100, max_particles=150)).spec(wide)
+    spec = CGEvaluator(target, CGProtocol(n_particles=100, max_particles=1000)).spec(wide)
+    assert spec.protocol.n_particles == 200 and spec.rc < 0.5 * spec.box_length / 1.09
+    narrow = LJParams(C12, C6)  # rc 1.11 nm fits the 100-bead box: not grown
+    assert CGEvaluator(target, CGProtocol(n_particles=100, max_particles=1000)).spec(
+        narrow).protocol.n_particles == 100
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_a_grown_box_run_reports_its_beads_and_scores_against_the_target():
+    from deepilst.potentials import LJParams
+
+    wide = LJParams.from_sigma_epsilon(0.5, 1.0)
+    r = model_grid()
+    target = Target(r, _g(r, 0.55), None, 345.0, 4.0, 28.0)
+    ev = CGEvaluator(target, CGProtocol(n_particles=100, equil_ps=5, prod_ps=20,
+                                        max_particles=1000), seed=3)
+    e = ev.run(wide.c12, wide.c6)
+    assert e.n_particles == 200 and e.to_json()["n_particles"] == 200
+    assert ev.md_runs == 1 and np.isfinite(e.eps_rdf.mean) and np.all(np.isfinite(e.gradient))
+    # the run's g(r) is that of a fluid at rho* = 0.5: a first peak near sigma
+    k = np.argmax(e.result.g)
+    assert 0.45 < e.result.r[k] < 0.65 and e.result.g[k] > 1.2

@@ -26,6 +26,7 @@ class CGReport:
     refined : the relative-entropy refinement from ``chosen`` (or None)
     md_runs : CG runs in all (validation runs included)
     wall_s : wall time in all, s
+    n_particles : the protocol's beads (a run whose cutoff needed a larger box says so)
     """
 
     target: Target
@@ -36,6 +37,11 @@ class CGReport:
     refined: FitResult | None
     md_runs: int
     wall_s: float
+    n_particles: int = 1000
+
+    def _box(self, e: CGEvaluation) -> str:
+        return "" if e.n_particles == self.n_particles else (
+            f"  [{e.n_particles} beads: box grown to hold its cutoff]")
 
     @property
     def final(self) -> FitResult:
@@ -74,11 +80,13 @@ class CGReport:
         else:
             lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
                          f"{n.final.T_reduced:.3g} ({n.basin})  eps_rdf = "
-                         f"{100 * n.final.eps_rdf.mean:.3f} +- {100 * n.final.eps_rdf.sem:.3f} %")
+                         f"{100 * n.final.eps_rdf.mean:.3f} +- {100 * n.final.eps_rdf.sem:.3f} %"
+                         + self._box(n.final))
         for name, e in self.candidates[1 if n.final is not None else 0:]:
             lines.append(f"{name:<12} C12 = {e.params.c12:.4e}  C6 = {e.params.c6:.4e}  T* = "
                          f"{e.T_reduced:.3g} ({basin(e.T_reduced)})  eps_rdf = "
-                         f"{100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} %")
+                         f"{100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} %"
+                         + self._box(e))
         if self.refined is not None:
             r = self.refined
             lines.append(f"relative entropy from {r.extra.get('from')}: {r.iterations} iterations, "

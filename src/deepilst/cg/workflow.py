@@ -205,4 +205,4 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
         refined.extra["md_wall_s"] = ev.md_wall_s - wall_before
     return CGReport(target=target, prediction=pred, network=network, candidates=candidates,
                     chosen=chosen, refined=refined, md_runs=ev.md_runs,
-                    wall_s=time.perf_counter() - t0)
+                    wall_s=time.perf_counter() - t0, n_particles=protocol.n_particles)

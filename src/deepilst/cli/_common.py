@@ -58,3 +58,22 @@ def add_state(p: argparse.ArgumentParser) -> None:
 
 def add_json_flag(p: argparse.ArgumentParser, dest: str = "json_out") -> None:
     p.add_argument("--json", dest=dest, action="store_true", help="print JSON")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def add_max_beads(p: argparse.ArgumentParser) -> None:
+    """``--max-beads``: how far a CG run's box may grow to hold a long cutoff."""
+    p.add_argument("--max-beads", type=positive_int, default=None,
+                   help="run a model whose cutoff reaches half the box of --n-particles beads "
+                   "in a larger box, of up to this many beads (default: refuse it and say how "
+                   "many it needs)")

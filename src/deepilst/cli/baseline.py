@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from deepilst.cli._common import add_state
+from deepilst.cli._common import add_max_beads, add_state, positive_int
 
 METHODS = ("votca-simplex", "votca-re", "re", "simplex", "ibi")
 
@@ -21,16 +21,6 @@ def _pair(text: str) -> tuple[float, float]:
     if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
         raise argparse.ArgumentTypeError(f"C12 and C6 must be finite and positive, got {text!r}")
     return a, b
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def add_baseline_commands(sub) -> None:
@@ -48,11 +38,12 @@ def add_baseline_commands(sub) -> None:
                    help="C12,C6 to start from (default: the network's prediction)")
     p.add_argument("--work-dir", type=Path, default=None,
                    help="VOTCA's directory (default ./METHOD_STEM; must be empty or absent)")
-    p.add_argument("--iterations", type=_positive_int, default=None,
+    p.add_argument("--iterations", type=positive_int, default=None,
                    help="iteration limit (default: votca-simplex 30, votca-re 15, ours their own)")
     p.add_argument("--model", default=None, help="model of the default start (default ensemble)")
     p.add_argument("--engine", default="gromacs", help="engine of our runs: auto | gromacs | openmm")
-    p.add_argument("--n-particles", type=_positive_int, default=1000, help="CG beads (default 1000)")
+    p.add_argument("--n-particles", type=positive_int, default=1000, help="CG beads (default 1000)")
+    add_max_beads(p)
     p.add_argument("--equil-ps", type=float, default=50.0, help="our runs' equilibration, ps")
     p.add_argument("--prod-ps", type=float, default=250.0, help="our runs' production, ps")
     p.add_argument("--votca-equil-ps", type=float, default=20.0,
@@ -124,7 +115,8 @@ def _baseline(a: argparse.Namespace) -> int:
         start = (pred["C12"], pred["C6"])
     res = run_baseline(a.method, target, start, work_dir=work_dir, iterations=a.iterations,
                        protocol=CGProtocol(n_particles=a.n_particles, equil_ps=a.equil_ps,
-                                           prod_ps=a.prod_ps, engine=a.engine),
+                                           prod_ps=a.prod_ps, engine=a.engine,
+                                           max_particles=a.max_beads),
                        seed=a.seed, **opts)
     if res.final is not None:
         if a.xvg:

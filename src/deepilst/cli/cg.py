@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from deepilst.cli._common import add_state
+from deepilst.cli._common import add_max_beads, add_state, positive_int
 
 
 def add_cg_commands(sub) -> None:
@@ -29,7 +29,8 @@ def add_cg_commands(sub) -> None:
                    "none; default on)")
     p.add_argument("--model", default=None, help="model directory or shipped name (default ensemble)")
     p.add_argument("--engine", default="gromacs", help="auto | gromacs | openmm")
-    p.add_argument("--n-particles", type=int, default=1000, help="CG beads (default 1000)")
+    p.add_argument("--n-particles", type=positive_int, default=1000, help="CG beads (default 1000)")
+    add_max_beads(p)
     p.add_argument("--equil-ps", type=float, default=50.0)
     p.add_argument("--prod-ps", type=float, default=250.0)
     p.add_argument("--seed", type=int, default=1)
@@ -59,7 +60,8 @@ def _cg(a: argparse.Namespace) -> int:
     rep = coarse_grain(a.file, a.temperature, a.density, a.mass, refine=a.refine,
                        basin_check=a.basin_check, model=a.model, seed=a.seed,
                        protocol=CGProtocol(n_particles=a.n_particles, equil_ps=a.equil_ps,
-                                           prod_ps=a.prod_ps, engine=a.engine),
+                                           prod_ps=a.prod_ps, engine=a.engine,
+                                           max_particles=a.max_beads),
                        target_P=a.target_pressure)
     if a.plot:
         rep.save_plot(a.plot)

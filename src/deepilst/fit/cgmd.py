@@ -8,6 +8,7 @@ all methods report the same fields measured the same way.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -33,17 +34,51 @@ from deepilst.units import KB, RC_SIGMA
 @dataclass(frozen=True)
 class CGProtocol:
     """How each CG run is made (times in ps; ``n_particles`` beads; ``engine`` as in
-    :class:`deepilst.md.SimSpec`)."""
+    :class:`deepilst.md.SimSpec`).
+
+    ``max_particles``: a model whose cutoff reaches half the box of ``n_particles`` beads
+    (a very soft or very wide bead, e.g. a network answer far outside the training domain)
+    is run in the smallest box that holds it, :func:`beads_for_cutoff` beads, when that is at
+    most ``max_particles``; None (the default) never grows the box, and such a model is
+    refused with the number of beads it needs."""
 
     n_particles: int = 1000
     equil_ps: float = 50.0
     prod_ps: float = 250.0
     engine: str = "gromacs"
     n_blocks: int = 10
+    max_particles: int | None = None
 
-    def protocol(self, mass: float) -> Protocol:
+    def protocol(self, mass: float, n_particles: int | None = None) -> Protocol:
         return Protocol(equil_ps=self.equil_ps, prod_ps=self.prod_ps,
-                        n_particles=self.n_particles, mass=mass, n_blocks=self.n_blocks)
+                        n_particles=n_particles or self.n_particles, mass=mass,
+                        n_blocks=self.n_blocks)
+
+    def beads(self, rc: float, density: float) -> int:
+        """Beads of a run whose cutoff is ``rc`` [nm] at ``density`` [nm^-3]: ``n_particles``
+        when its box holds the cutoff, else :func:`beads_for_cutoff` if ``max_particles``
+        allows; a ParameterError naming the beads needed otherwise."""
+        box = (self.n_particles / density) ** (1.0 / 3.0)
+        if rc < 0.5 * box:
+            return self.n_particles
+        need = beads_for_cutoff(rc, density)
+        if self.max_particles is not None and need <= self.max_particles:
+            return need
+        raise ParameterError(
+            f"box too small: cutoff {rc:.3f} nm >= half box {0.5 * box:.3f} nm with "
+            f"{self.n_particles} beads; this model needs {need} beads (allow them with "
+            f"--max-beads {need}, CGProtocol.max_particles)")
+
+
+#: box edge over the cutoff when a run's box is grown to hold its cutoff (GROMACS' pair list
+#: reaches a little beyond rc, and the grown box must hold both)
+GROWN_BOX_OVER_RC = 2.2
+
+
+def beads_for_cutoff(rc: float, density: float) -> int:
+    """Smallest multiple of 100 beads whose cubic box at ``density`` [nm^-3] has an edge of
+    at least ``GROWN_BOX_OVER_RC`` times the cutoff ``rc`` [nm]."""
+    return int(math.ceil(density * (GROWN_BOX_OVER_RC * rc) ** 3 / 100.0)) * 100
 
 
 @dataclass(frozen=True)
@@ -84,7 +119,13 @@ class CGEvaluation:
                 "P": self.result.P.mean, "P_sem": self.result.P.sem, "U": self.result.U.mean,
                 "U_sem": self.result.U.sem, "phase": self.result.phase,
                 "gradient": self.gradient.tolist(), "gradient_err": self.gradient_err.tolist(),
-                "wall_s": self.result.wall_s, "potential": "lj" if self.table is None else "table"}
+                "wall_s": self.result.wall_s, "potential": "lj" if self.table is None else "table",
+                "n_particles": self.n_particles}
+
+    @property
+    def n_particles(self) -> int:
+        """Beads in this run (more than the protocol's when its box grew to hold the cutoff)."""
+        return int(self.result.record["spec"]["protocol"]["n_particles"])
 
 
 def basin(T_reduced: float) -> str:
@@ -112,12 +153,16 @@ class CGEvaluator:
     md_wall_s: float = 0.0
     history: list[CGEvaluation] = field(default_factory=list)
 
-    def spec(self, params: LJParams, seed: int | None = None) -> SimSpec:
+    def spec(self, params: LJParams, seed: int | None = None, rc: float | None = None) -> SimSpec:
+        """The run of ``params`` at the target's state; its box holds the cutoff (``rc`` [nm],
+        default the LJ convention's) as :meth:`CGProtocol.beads` allows."""
         t = self.target
+        rc = RC_SIGMA * params.sigma if rc is None else rc
+        n = self.protocol.beads(rc, t.density)
         return SimSpec(t.temperature, t.density, params.c12, params.c6,
                        engine=self.protocol.engine,
                        seed=self.seed + self.md_runs if seed is None else seed,
-                       protocol=self.protocol.protocol(t.mass))
+                       protocol=self.protocol.protocol(t.mass, n))
 
     def run(self, c12: float, c6: float, prod_ps: float | None = None) -> CGEvaluation:
         """Simulate (C12, C6) at the target's state and score it (one MD run)."""
@@ -139,7 +184,8 @@ class CGEvaluator:
         at the target's state and score it by eps_rdf (one MD run). ``reference`` (default:
         :func:`table_reference`) sets the time step and the reported reduced state."""
         ref = reference or table_reference(table, self.target.temperature)
-        spec = replace(self.spec(ref), engine="openmm", table=PairTable.from_potential(table))
+        spec = self.spec(ref, rc=max(float(table.r[-1]), RC_SIGMA * ref.sigma))
+        spec = replace(spec, engine="openmm", table=PairTable.from_potential(table))
         if prod_ps is not None:
             spec = replace(spec, protocol=replace(spec.protocol, prod_ps=float(prod_ps)))
         if spec.rc >= 0.5 * spec.box_length:
@@ -167,7 +213,7 @@ class CGEvaluator:
         table = repulsive_table(c12, self.target.temperature)
         ev = self.run_table(table, prod_ps=prod_ps)
         t, res = self.target, ev.result
-        n = int(res.record["spec"]["protocol"]["n_particles"])
+        n = ev.n_particles
         sem = n * res.U.sem / c12 if np.isfinite(res.U.sem) and res.U.sem > 0 else None
         grad, cov = re_gradient_repulsive(t.r, t.g, t.g_err, res.g, res.g_err, t.temperature,
                                           t.density, n, float(table.r[-1]), sem)

@@ -249,7 +249,8 @@ def relative_entropy(ev: CGEvaluator, start: tuple[float, float], max_iter: int 
         e = pt.payload
         return {"C12": e.params.c12, "C6": e.params.c6, "sigma": e.params.sigma,
                 "epsilon": e.params.epsilon, "T_reduced": e.T_reduced,
-                "eps_rdf": e.eps_rdf.mean, "eps_rdf_sem": e.eps_rdf.sem}
+                "eps_rdf": e.eps_rdf.mean, "eps_rdf_sem": e.eps_rdf.sem,
+                "n_particles": e.n_particles}
 
     def heading_to_boundary(pt: Point) -> str | None:
         z6 = pt.grad[1] / math.sqrt(pt.cov[1, 1]) if pt.cov[1, 1] > 0 else 0.0

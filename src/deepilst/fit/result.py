@@ -75,7 +75,7 @@ class FitResult:
             f = self.final.to_json()
             d.update({k: f[k] for k in ("sigma", "epsilon", "T_reduced", "rho_reduced", "eps_rdf",
                                         "eps_rdf_sem", "eps_rdf_floor", "P", "P_sem", "U",
-                                        "U_sem", "gradient", "gradient_err")})
+                                        "U_sem", "gradient", "gradient_err", "n_particles")})
             if "boundary" in self.extra:  # C6 = 0: no well, no sigma; T* is unbounded
                 d.update(sigma=None, epsilon=0.0, T_reduced=None, rho_reduced=None)
         return d
