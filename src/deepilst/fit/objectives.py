@@ -85,10 +85,15 @@ def du_dlambda(r: np.ndarray, c12: float, c6: float, rc_sigma: float = RC_SIGMA)
     return _du_inside(r, rc_sigma * (c12 / c6) ** (1.0 / 6.0))
 
 
+def _pair_prefactor(density: float, n_particles: int) -> float:
+    """(N rho / 2) 4 pi [nm^-3]: pairs per unit of g r^2 dr."""
+    return 0.5 * n_particles * density * 4.0 * math.pi
+
+
 def _shell_weights(r: np.ndarray, du: np.ndarray, density: float, n_particles: int) -> np.ndarray:
     """Weights w (2, len(r)) with <dU/dlambda> = w @ g: (N rho / 2) du/dlambda 4 pi r^2 times
     the trapezoid weights of ``r`` [nm]."""
-    return du * (_trap_weights(r) * r**2)[None, :] * (0.5 * n_particles * density * 4.0 * math.pi)
+    return du * (_trap_weights(r) * r**2)[None, :] * _pair_prefactor(density, n_particles)
 
 
 def _bin_cov(wd: np.ndarray, g_err: np.ndarray | None) -> np.ndarray:
@@ -113,14 +118,13 @@ def mean_pair_derivative(r: np.ndarray, g: np.ndarray, g_err: np.ndarray | None,
     error from ``g_err`` (bins independent). NaN g is treated as 1 (beyond the data)."""
     r = np.asarray(r, dtype=float)
     g = np.where(np.isfinite(g), g, 1.0)
-    pref = 0.5 * n_particles * density * 4.0 * math.pi
     wd = _shell_weights(r, du_dlambda(r, c12, c6, rc_sigma), density, n_particles)
     mean = wd @ g
     err = np.sqrt(np.diag(_bin_cov(wd, g_err)))
     rc, drc = _boundary(c12, c6, rc_sigma)
     u_rc = c12 / rc**12 - c6 / rc**6
     g_rc = float(np.interp(rc, r, g))
-    mean = mean + pref * u_rc * g_rc * rc**2 * drc
+    mean = mean + _pair_prefactor(density, n_particles) * u_rc * g_rc * rc**2 * drc
     return mean, err
 
 
