@@ -159,12 +159,11 @@ def report(molecules: list[str]) -> dict:
                 continue
             beads = max([int(h.get("n_particles") or 0) for h in r.get("history") or []
                          if isinstance(h, dict)] + [int(r.get("n_particles") or 0)])
-            if beads > CG_BEADS:  # a run whose cutoff needed a larger box (MAX_BEADS)
-                m = f"{m} [{beads} beads]"
+            label = f"{m} [{beads} beads]" if beads > CG_BEADS else m  # a grown box (MAX_BEADS)
             c12 = "table" if r.get("C12") is None or r["C12"] != r["C12"] else f"{r['C12']:.4e}"
             c6 = "table" if c12 == "table" else f"{r['C6']:.4e}"
             t_red = r.get("T_reduced")
-            table.append(f"| {name} | {m} | {c12} | {c6} | "
+            table.append(f"| {name} | {label} | {c12} | {c6} | "
                          f"{'-' if t_red is None else f'{t_red:.3g}'} | {r.get('basin', '-')} | "
                          f"{eps_s} | {r.get('md_runs_total', r.get('md_runs'))} | "
                          f"{r.get('wall_s_total', r.get('wall_s')):.0f} | {r.get('converged')} |")
