@@ -172,7 +172,7 @@ def gradcheck(n_rep: int = 10) -> dict:
             res = e.result
             # CG part only (the target is the same in every run): bins against frames
             g, cov = re_gradient_cov(target.r, target.g, None, res.g, res.g_err, T, RHO,
-                                     res.record["spec"]["protocol"]["n_particles"], c12, c6)
+                                     res.n_particles, c12, c6)
             d = np.diag(lam)
             grads.append(lam * g)
             covs.append(d @ cov @ d)

@@ -224,8 +224,7 @@ def md_part(model, specs, runs: Path, draws: int) -> dict:
 
 
 def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: float,
-             n_synthetic: int, set_name: str = "a", rng_seed: int = 13,
-             seed0: int = 9001) -> None:
+             n_synthetic: int, set_name: str = "a") -> None:
     """Score everything and write ``benchmarks/results/<the set's file>``."""
     from deepilst import __version__
     from deepilst.fileio import write_json_atomic
@@ -233,6 +232,7 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
     from deepilst.predict import load_model
 
     t0 = time.time()
+    _, rng_seed, seed0, results_file, _ = SETS[set_name]
     model = load_model(model_name)
     doc = {
         "issue": "13 item 2: intervals that know the input's noise",
@@ -264,7 +264,7 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
     }
     doc["md"]["md_wall_s_this_invocation"] = md_wall
     doc["eval_wall_s"] = time.time() - t0
-    write_json_atomic(ROOT / "benchmarks" / "results" / SETS[set_name][3], doc, indent=1)
+    write_json_atomic(ROOT / "benchmarks" / "results" / results_file, doc, indent=1)
     for part in ("synthetic", "md"):
         if doc[part] is None:
             continue
@@ -300,8 +300,7 @@ def main() -> None:
         print(json.dumps(counts), file=sys.stderr)
     if args.simulate_only:
         return
-    evaluate(specs, runs, args.model, args.draws, time.time() - t0, args.n_synthetic, args.set,
-             rng_seed, seed0)
+    evaluate(specs, runs, args.model, args.draws, time.time() - t0, args.n_synthetic, args.set)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,11 @@ class SimulationResult:
         return float(self.record["rho_star"])
 
     @property
+    def n_particles(self) -> int:
+        """Particles in the run."""
+        return int(self.record["spec"]["protocol"]["n_particles"])
+
+    @property
     def rc(self) -> float:
         """Cutoff used, nm."""
         return float(self.record["rc"])
