@@ -6,13 +6,19 @@ or ``$DEEPILST_MD_LOCK``), then
 ``gmx rdf`` and MDAnalysis ``InterRDF`` (exclusion_block=(1, 1)) at 0.001, 0.002, 0.005, 0.01
 and 0.02 nm, and the exact reference: the trajectory histogrammed at 0.0005 nm by deepilst and
 rebinned onto the model shells (how training data are made). Every file is predicted with the
-shipped ensemble through the NEW input path (:func:`deepilst.rdfio.load_rdf`: bin grid recovered,
-shell-volume rebinning, ``gmx rdf``'s N^2 pair normalisation put on N(N-1)), the OLD one
-(linear interpolation of the printed (r, g) points, kept here as a reference implementation)
-and the likelihood inverse (``predict --method fit``: the forward model averaged over the
-file's own bins, issue 14).
+shipped ensemble through the input path of ``deepilst predict`` (NEW: bin grid recovered,
+shell-volume rebinning, ``gmx rdf``'s N^2 pair normalisation put on N(N-1), and the blur of bins
+the model's shells do not refine added back from the forward model,
+:func:`deepilst.predict.unblur`), the same without that correction (SHELLS, the NEW path
+before it), the OLD one (linear interpolation of the printed (r, g) points, kept here as a
+reference implementation) and the likelihood inverse (``predict --method fit``: the forward
+model averaged over the file's own bins, issue 14).
 
-    python benchmarks/binning.py [--runs DIR] [--n 12] [--prod-ps 300]
+    python benchmarks/binning.py [--runs DIR] [--n 12] [--prod-ps 300] [--state-seed 13]
+
+States and MD seeds come from ``--state-seed`` S (states drawn with rng seed S, MD seeds S + i);
+S = 13 is the set every earlier result used, S = 71 a fresh set drawn after the blur correction
+was chosen (on validation data) and frozen.
 
 Resumable: simulations and RDF files go to DIR (default runs/binning below the repository
 root, git-ignored) and are reused. Writes benchmarks/results/binning.json.
@@ -178,7 +184,7 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True,
             prod_ps: float = PROD_PS) -> dict:
     """Predictions for every state, file and path; per-width and acceptance summaries."""
     from deepilst.binning import to_shells
-    from deepilst.predict import load_model, predict_file
+    from deepilst.predict import load_model, predict_file, unblur
     from deepilst.rdf import centered_edges, rebin
     from deepilst.rdfio import inspect_rdf, shells_of
 
@@ -186,6 +192,7 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True,
     grid = np.asarray(model.r_grid, dtype=float)
     sources = [("gmx", w) for w in WIDTHS] + [("mda", w) for w in WIDTHS]
     per_state = []
+    blur_from: dict[str, int] = {}
     for i, s in enumerate(states):
         d = runs / f"state{i:02d}"
         ex = np.load(d / "exact.npz")
@@ -201,7 +208,11 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True,
             g_new = shells_of(inp, grid, str(f))[0]
             if coarse != "pchip":
                 g_new = to_shells(inp.bins, inp.g, grid, coarse=coarse)[0]
-            gs[f"new/{tool}/{w:g}"] = g_new
+            gs[f"shells/{tool}/{w:g}"] = g_new
+            gs[f"new/{tool}/{w:g}"], info = unblur(model, inp, grid, g_new, s["T"], s["rho"],
+                                                   prod_ps=prod_ps)
+            if info is not None and info.get("applied"):
+                blur_from[info["state_from"]] = blur_from.get(info["state_from"], 0) + 1
             gs[f"old/{tool}/{w:g}"] = old_path(f, grid, unit)
         fits = {}
         if with_fit:  # the likelihood inverse: the forward model averaged over the file's own bins
@@ -227,7 +238,8 @@ def analyse(runs: Path, states: list[dict], coarse: str, with_fit: bool = True,
         row["rdf_noise_rms"] = float(np.sqrt(np.mean(noise[m & (grid < 1.0)] ** 2)))
         per_state.append(row)
         print(f"state {i}: predicted", flush=True)
-    return {"per_state": per_state, "summary": summarise(per_state)}
+    return {"per_state": per_state, "summary": summarise(per_state),
+            "blur_correction_state_from": blur_from}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -272,17 +284,21 @@ def main() -> None:
                     help="treatment of bins wider than the model's")
     ap.add_argument("--prod-ps", type=float, default=PROD_PS,
                     help="production length per state, ps (statistical noise ~ its -1/2 power)")
+    ap.add_argument("--state-seed", type=int, default=SEED,
+                    help="rng seed of the states; MD seeds are this + i (13: the first set; 71: "
+                         "the fresh set drawn after the blur correction was frozen)")
     ap.add_argument("--out", default=None,
                     help="results (default benchmarks/results/binning.json; binning_<P>ps.json "
                          "for another --prod-ps)")
     args = ap.parse_args()
-    tag = "" if args.prod_ps == PROD_PS else f"_{args.prod_ps:g}ps"
+    tag = ("" if args.state_seed == SEED else f"_s{args.state_seed}") \
+        + ("" if args.prod_ps == PROD_PS else f"_{args.prod_ps:g}ps")
     runs = Path(args.runs or ROOT / "runs" / f"binning{tag}")
     out = args.out or str(ROOT / "benchmarks" / "results" / f"binning{tag}.json")
-    states = draw_states(args.n)
+    states = draw_states(args.n, args.state_seed)
     t0 = time.time()
     for i, s in enumerate(states):
-        simulate(s, runs / f"state{i:02d}", SEED + i, args.prod_ps)
+        simulate(s, runs / f"state{i:02d}", args.state_seed + i, args.prod_ps)
         print(f"state {i}: simulated ({time.time() - t0:.0f} s)", flush=True)
     if args.md_only:
         return
@@ -305,7 +321,8 @@ def main() -> None:
         "command": "python benchmarks/binning.py " + " ".join(sys.argv[1:]).replace(str(ROOT), "."),
         "deepilst": __version__, "gromacs": gmx_v, "mdanalysis": MDAnalysis.__version__,
         "numpy": np.__version__, "python": platform.python_version(), "model": "ensemble",
-        "state_seed": SEED, "md_seeds": [SEED + i for i in range(len(states))],
+        "state_seed": args.state_seed,
+        "md_seeds": [args.state_seed + i for i in range(len(states))],
         "protocol": {"n_particles": 1000, "equil_ps": EQUIL_PS, "prod_ps": args.prod_ps,
                      "frame_ps": FRAME_PS, "thermostat": "nose-hoover", "rc_sigma": 3.0},
         "widths_nm": list(WIDTHS), "coarse": args.coarse,

@@ -31,7 +31,7 @@ import numpy as np
 from deepilst.errors import InputError
 from deepilst.rdf import DR, centered_edges, rebin, shell_volumes
 
-__all__ = ["CONVENTIONS", "BinGrid", "infer_bins", "to_shells", "unit_scale"]
+__all__ = ["CONVENTIONS", "BinGrid", "infer_bins", "reconstructs", "to_shells", "unit_scale"]
 
 CONVENTIONS = ("gmx", "mda", "centred", "points")
 _UNITS = {"nm": 1.0, "A": 0.1}
@@ -201,6 +201,18 @@ def _refines(edges: np.ndarray, shells: np.ndarray, tol: float = 1e-9) -> bool:
     return bool(np.all(near < tol))
 
 
+def reconstructs(grid: BinGrid, model_r: np.ndarray) -> bool:
+    """True when :func:`to_shells` (``coarse="pchip"``) reconstructs g inside the input's bins:
+    bins wider than the model's shells centred on ``model_r`` [nm], or whose edges split them
+    (e.g. ``gmx rdf`` at 0.002 or 0.01 nm, MDAnalysis at 0.005 nm); False for point values and
+    for bins that refine the shells (averaged exactly)."""
+    if grid.width is None or grid.edges is None:
+        return False
+    model_r = np.asarray(model_r, dtype=float)
+    dr = float(model_r[1] - model_r[0]) if len(model_r) > 1 else DR
+    return bool(grid.width > dr * (1 + 1e-6) or not _refines(grid.edges, centered_edges(model_r)))
+
+
 def to_shells(grid: BinGrid, g: np.ndarray, model_r: np.ndarray,
               g_err: np.ndarray | None = None, coarse: str = "pchip"
               ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -217,7 +229,6 @@ def to_shells(grid: BinGrid, g: np.ndarray, model_r: np.ndarray,
     """
     g = np.asarray(g, dtype=float)
     me = centered_edges(np.asarray(model_r, dtype=float))
-    dr = float(model_r[1] - model_r[0]) if len(model_r) > 1 else DR
     if grid.edges is None:
         out = _points_to_shells(grid.centres, g, me)
         err = None if g_err is None else _points_to_shells(grid.centres, np.asarray(g_err), me)
@@ -231,8 +242,7 @@ def to_shells(grid: BinGrid, g: np.ndarray, model_r: np.ndarray,
         out[part] = [rebin(grid.edges, g, e)[0][0] for e in sub]
     if coarse not in ("pchip", "step"):
         raise InputError(f"coarse must be 'pchip' or 'step', got {coarse!r}")
-    if coarse == "pchip" and grid.width is not None and (grid.width > dr * (1 + 1e-6)
-                                                          or not _refines(grid.edges, me)):
+    if coarse == "pchip" and reconstructs(grid, model_r):
         smooth = _pchip_to_shells(grid.edges, g, me)
         ok = np.isfinite(smooth)
         out[ok] = smooth[ok]
