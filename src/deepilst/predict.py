@@ -12,8 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from deepilst.model.blur import unblur
 from deepilst.results import UNITS
 from deepilst.units import RC_SIGMA, check_positive, cutoff_text
+
+__all__ = ["describe", "load_model", "models_dir", "parse_err_column", "predict_arrays",
+           "predict_file", "resolve_model", "unblur"]
 
 DEFAULT_MODEL = "ensemble"
 #: Version of the JSON document :func:`describe` returns (2: symbol keys T, rho, P, U; see
@@ -224,25 +228,6 @@ def parse_err_column(value: int | str | None) -> int | str | None:
     return col
 
 
-def unblur(model, inp, grid: np.ndarray, g: np.ndarray, temperature: float, density: float,
-           forward=None, prod_ps: float | None = None, n_particles: int = 1000
-           ) -> tuple[np.ndarray, dict | None]:
-    """``g`` on the shells of ``grid`` [nm], read from ``inp`` (:class:`deepilst.rdfio.RDFInput`),
-    with the blur of its bins removed (:func:`deepilst.model.blur.correct_blur`, from the
-    network's answer on ``g``) when the shells do not refine them, and the report (None when
-    they do)."""
-    from deepilst.binning import reconstructs
-
-    if not reconstructs(inp.bins, grid):
-        return g, None
-    from deepilst.model.blur import correct_blur
-
-    r_in = None if grid is model.r_grid else grid
-    net = {k: float(v[0]) for k, v in model.predict(g[None], temperature, density, r=r_in).items()
-           if k in ("C12", "C6", "T_reduced", "rho_reduced")}
-    return correct_blur(inp, grid, g, temperature, density, net, forward, prod_ps, n_particles)
-
-
 def predict_file(path: str | Path, temperature: float, density: float, model=None,
                  column: int = 1, thermo: bool = True, r_unit: str | None = None,
                  bin_width: float | None = None, err_column: int | str | None = "auto",
@@ -345,43 +330,3 @@ def _fit(d, inp, T, rho, forward, prod_ps, n_particles, thermo, r, g, rc_sigma, 
                                      200, 0, rc_sigma)
         out.update(P=p, P_std=ps, U=u, U_std=us)
     return out
-
-
-def format_table(d: dict) -> str:
-    """Human-readable report of one prediction."""
-    lines = []
-    if "file" in d:
-        lines.append(f"input: {d['file']}  (T = {d['T']:g} K, rho = {d['rho']:g} nm^-3)")
-    units = {"C12": "kJ mol^-1 nm^12", "C6": "kJ mol^-1 nm^6", "sigma": "nm", "epsilon": "kJ/mol"}
-    lines.append(f"{'':9}{'value':>13}{'std':>12}{'95 % interval':>29}")
-    for k, u in units.items():
-        lo, hi = d[k + "_95"]
-        lines.append(f"{k:9}{d[k]:13.5e}{d[k + '_std']:12.3e}   [{lo:.4e}, {hi:.4e}]  {u}")
-    inn = d.get("input_noise")
-    if inn and inn["source"] != "none":
-        ratio = inn["noise_ratio"]
-        lines.append(f"input noise ({inn['source']}): "
-                     + ("unknown" if ratio is None else f"{ratio:.2g} x the variance of a 350-ps, "
-                        "1000-particle run")
-                     + (f"; adds C12 +- {inn['C12_std_from_input']:.2e}, C6 +- "
-                        f"{inn['C6_std_from_input']:.2e} (in the std above)"
-                        if inn["excess_weight"] > 0 else ""))
-    bc = d.get("input_bins", {}).get("blur_correction") or {}
-    if bc.get("applied"):
-        lines.append(f"input bins {d['input_bins']['bin_width_nm']:g} nm: the blur they cause "
-                     f"was added back from the forward model at the {bc['state_from']}'s state "
-                     f"(rms {bc['rms_delta_g']:.2g}, max {bc['max_abs_delta_g']:.2g} in g)")
-    if d.get("method") == "fit":
-        lines.append(f"likelihood fit of the forward model: chi2/point = {d['chi2_per_point']:.3g} "
-                     f"over {d['fit']['n_points']} bins (errors: {d['fit']['input_error']})")
-    lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
-                 f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
-    if "P" in d:
-        lines.append(f"pressure (virial route, from g and the predicted u): P = {d['P']:.1f} +- "
-                     f"{d['P_std']:.1f} bar")
-        lines.append(f"potential energy per particle: U = {d['U']:.4f} +- {d['U_std']:.4f} kJ/mol")
-    lines.append(f"cutoff convention: {d['cutoff_convention']}")
-    for w in d["warnings"]:
-        lines.append(f"warning: {w}")
-    return "\n".join(lines)
-

@@ -97,9 +97,15 @@ def parse_params(text: str) -> tuple[float, float]:
 
 def validate_params(r: np.ndarray, g: np.ndarray, temperature: float, density: float,
                     c12: float, c6: float, engine: str = "auto", protocol: Protocol | None = None,
-                    seed: int = 0, r_f: float = 1.5, g_input_err: np.ndarray | None = None) -> dict:
+                    seed: int = 0, r_f: float = 1.5, g_input_err: np.ndarray | None = None,
+                    input_bins=None) -> dict:
     """Run MD with (C12, C6) at (T [K], rho [nm^-3]) and compare with the input g(r) on the
     model grid ``r`` [nm].
+
+    ``input_bins``: the input on its own bins (:class:`deepilst.rdfio.RDFInput`) when they are
+    coarser than the model's shells or split them; the verdict and eps_rdf then compare on
+    those bins (the run's g averaged over them, conserving pair counts), since no
+    reconstruction restores the peak inside a coarse bin (``compared_on`` says which).
 
     Returns eps_rdf (paper eq. 7 up to ``r_f`` nm, a fraction), the verdict of
     :func:`rdf_agreement` (``chi2_per_point``, ``n_points``, ``frac_within_3se``,
@@ -123,9 +129,26 @@ def validate_params(r: np.ndarray, g: np.ndarray, temperature: float, density: f
         err, err_source = np.asarray(g_input_err, dtype=float), "given"
         if err.shape != g_in.shape:
             raise ParameterError(f"g_input_err has shape {err.shape}, g has {g_in.shape}")
-    agree = rdf_agreement(r, g_md, run.g_err, g_in, err, n_blocks=spec.protocol.n_blocks, r_f=r_f)
+    if input_bins is None:
+        agree = rdf_agreement(r, g_md, run.g_err, g_in, err, n_blocks=spec.protocol.n_blocks,
+                              r_f=r_f)
+        eps, on = eps_rdf(r, g_md, g_in, r_f=r_f), "model shells"
+    else:
+        from deepilst.rdf import centered_edges, rebin
+
+        b = input_bins.bins
+        gb, sb = rebin(centered_edges(np.asarray(r, dtype=float)), g_md, b.edges, run.g_err)
+        gi_b = np.asarray(input_bins.g, dtype=float)
+        if input_bins.g_err is not None:
+            eb = np.asarray(input_bins.g_err, dtype=float)
+        else:
+            eb, err_source = input_error_from_scatter(gi_b), "scatter"
+        agree = rdf_agreement(b.centres, gb, sb, gi_b, eb, n_blocks=spec.protocol.n_blocks,
+                              r_f=r_f)
+        eps = eps_rdf(b.centres, gb, gi_b, r_f=r_f)
+        on = f"input bins ({b.width:g} nm)"
     return {
-        "eps_rdf": eps_rdf(r, g_md, g_in, r_f=r_f), **agree, "input_error": err_source,
+        "eps_rdf": eps, **agree, "compared_on": on, "input_error": err_source,
         "r": np.asarray(r).tolist(), "g_input": g_in.tolist(),
         "g_md": g_md.tolist(), "g_md_sem": run.g_err.tolist(), "g_input_err": err.tolist(),
         "P": run.P.mean, "P_sem": run.P.sem, "U": run.U.mean, "U_sem": run.U.sem,
@@ -169,16 +192,21 @@ def validate_file(path: str | Path, temperature: float, density: float,
         inp = inp.with_errors(None, None)
     elif err_column != "auto":
         inp = inp.with_errors(inspect_rdf(path, err_column).g, err_column)
+    from deepilst.binning import reconstructs
+
     r = model_grid()
     g, g_err = shells_of(inp, r, str(path))  # errors propagated through the shell averaging
+    coarse = inp.bins.edges is not None and reconstructs(inp.bins, r)
     if params is None:
-        from deepilst.predict import load_model, predict_arrays
+        from deepilst.predict import load_model, predict_arrays, unblur
 
         m = model if hasattr(model, "predict") else load_model(model)
-        pred = predict_arrays(m, g[None], temperature, density, thermo=False)[0]
+        g_net = unblur(m, inp, r, g, temperature, density)[0] if coarse else g
+        pred = predict_arrays(m, g_net[None], temperature, density, thermo=False)[0]
         c12, c6, source, warnings = pred["C12"], pred["C6"], "predicted", pred["warnings"]
     res = validate_params(r, g, temperature, density, c12, c6, engine=engine, seed=seed,
-                          protocol=protocol, g_input_err=g_err)
+                          protocol=protocol, g_input_err=g_err,
+                          input_bins=inp if coarse else None)
     if g_err is not None:
         res["input_error"] = "file"
     res.update({"C12": c12, "C6": c6, "parameters": source, "warnings": warnings,
@@ -196,7 +224,7 @@ def format_text(res: dict) -> str:
         f"within 3 standard errors; input errors {src.get(res['input_error'], res['input_error'])})",
         f"eps_rdf = {res['eps_rdf']:.4f} ({100 * res['eps_rdf']:.2f} %; engine "
         f"{res['engine']}, phase {res['phase']}, T* {res['T_reduced']:.3f}, rho* "
-        f"{res['rho_reduced']:.3f})",
+        f"{res['rho_reduced']:.3f}; compared on {res.get('compared_on', 'model shells')})",
         f"MD:         P = {res['P']:.1f} +- {res['P_sem']:.1f} bar, "
         f"U/N = {res['U']:.4f} +- {res['U_sem']:.4f} kJ/mol",
         f"input g(r): P = {res['P_from_input_rdf']:.1f} bar, U/N = {res['U_from_input_rdf']:.4f} "

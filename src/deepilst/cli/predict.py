@@ -48,7 +48,12 @@ def add_predict_commands(sub) -> None:
     p.add_argument("--fit-plot", type=Path, default=None,
                    help="with --method fit: residual plot (PNG/PDF; one file only)")
     p.add_argument("--forward-model", default=None,
-                   help="forward model directory for --method fit (default the shipped one)")
+                   help="forward model directory for --method fit and the blur correction "
+                   "(default the shipped one)")
+    p.add_argument("--blur-correction", action=argparse.BooleanOptionalAction, default=True,
+                   help="bins the model's 0.005 nm shells do not refine (e.g. 0.01, 0.02 nm): add "
+                   "back the blur they cause on the forward model's g(r) before the network reads "
+                   "g (default on; input_bins.blur_correction reports it)")
     p.set_defaults(handler=_predict)
 
     b = sub.add_parser("batch", help="predict for many g(r) files listed in a CSV manifest",
@@ -81,7 +86,7 @@ def add_predict_commands(sub) -> None:
 
 
 def _predict(a: argparse.Namespace) -> int:
-    from deepilst.predict import format_table, load_model, parse_err_column, predict_file
+    from deepilst.predict import load_model, parse_err_column, predict_file
     from deepilst.snippets import snippets
     from deepilst.units import check_positive
 
@@ -91,7 +96,7 @@ def _predict(a: argparse.Namespace) -> int:
     err_col = parse_err_column(a.err_column)
     m = load_model(a.model)
     fwd = None
-    if a.method == "fit":
+    if a.method == "fit" or a.forward_model is not None:
         from deepilst.model.forward import load_forward_model
 
         fwd = load_forward_model(a.forward_model)
@@ -102,7 +107,8 @@ def _predict(a: argparse.Namespace) -> int:
     results = [predict_file(f, a.temperature, a.density, m, a.column, r_unit=a.r_unit,
                             bin_width=a.bin_width, err_column=err_col, prod_ps=a.prod_ps,
                             n_particles=a.n_particles, input_noise=a.input_noise,
-                            method=a.method, forward=fwd, fit_plot=a.fit_plot)
+                            method=a.method, forward=fwd, fit_plot=a.fit_plot,
+                            blur_correction=a.blur_correction)
                for f in a.files]
     refused = a.strict and not all(d["in_domain"] for d in results)
     if not refused:
@@ -159,3 +165,42 @@ def _batch(a: argparse.Namespace) -> int:
     elif a.output is None:
         print(summary_csv(results), end="")
     return 2 if results and all("error" in d for d in results) else 0
+
+
+def format_table(d: dict) -> str:
+    """Human-readable report of one prediction."""
+    lines = []
+    if "file" in d:
+        lines.append(f"input: {d['file']}  (T = {d['T']:g} K, rho = {d['rho']:g} nm^-3)")
+    units = {"C12": "kJ mol^-1 nm^12", "C6": "kJ mol^-1 nm^6", "sigma": "nm", "epsilon": "kJ/mol"}
+    lines.append(f"{'':9}{'value':>13}{'std':>12}{'95 % interval':>29}")
+    for k, u in units.items():
+        lo, hi = d[k + "_95"]
+        lines.append(f"{k:9}{d[k]:13.5e}{d[k + '_std']:12.3e}   [{lo:.4e}, {hi:.4e}]  {u}")
+    inn = d.get("input_noise")
+    if inn and inn["source"] != "none":
+        ratio = inn["noise_ratio"]
+        lines.append(f"input noise ({inn['source']}): "
+                     + ("unknown" if ratio is None else f"{ratio:.2g} x the variance of a 350-ps, "
+                        "1000-particle run")
+                     + (f"; adds C12 +- {inn['C12_std_from_input']:.2e}, C6 +- "
+                        f"{inn['C6_std_from_input']:.2e} (in the std above)"
+                        if inn["excess_weight"] > 0 else ""))
+    bc = d.get("input_bins", {}).get("blur_correction") or {}
+    if bc.get("applied"):
+        lines.append(f"input bins {d['input_bins']['bin_width_nm']:g} nm: the blur they cause "
+                     f"was added back from the forward model at the {bc['state_from']}'s state "
+                     f"(rms {bc['rms_delta_g']:.2g}, max {bc['max_abs_delta_g']:.2g} in g)")
+    if d.get("method") == "fit":
+        lines.append(f"likelihood fit of the forward model: chi2/point = {d['chi2_per_point']:.3g} "
+                     f"over {d['fit']['n_points']} bins (errors: {d['fit']['input_error']})")
+    lines.append(f"T* = {d['T_reduced']:.4g}, rho* = {d['rho_reduced']:.4g}; "
+                 f"{'inside' if d['in_domain'] else 'OUTSIDE'} the training domain ({d['model']} model)")
+    if "P" in d:
+        lines.append(f"pressure (virial route, from g and the predicted u): P = {d['P']:.1f} +- "
+                     f"{d['P_std']:.1f} bar")
+        lines.append(f"potential energy per particle: U = {d['U']:.4f} +- {d['U_std']:.4f} kJ/mol")
+    lines.append(f"cutoff convention: {d['cutoff_convention']}")
+    for w in d["warnings"]:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)

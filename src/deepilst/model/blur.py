@@ -29,7 +29,7 @@ import numpy as np
 from deepilst.binning import BinGrid, reconstructs, to_shells
 from deepilst.rdf import centered_edges
 
-__all__ = ["blur", "correct_blur"]
+__all__ = ["blur", "correct_blur", "unblur"]
 
 
 def blur(fm, bins: BinGrid, model_r: np.ndarray, temperature: float, density: float,
@@ -98,3 +98,18 @@ def correct_blur(inp, model_r: np.ndarray, g: np.ndarray, temperature: float, de
                    "rho_reduced": float(rho_red),
                    "rms_delta_g": float(np.sqrt(np.mean(d[inside] ** 2))) if inside.any() else 0.0,
                    "max_abs_delta_g": float(np.max(np.abs(d[inside]))) if inside.any() else 0.0}
+
+
+def unblur(model, inp, grid: np.ndarray, g: np.ndarray, temperature: float, density: float,
+           forward=None, prod_ps: float | None = None, n_particles: int = 1000
+           ) -> tuple[np.ndarray, dict | None]:
+    """``g`` on the shells of ``grid`` [nm], read from ``inp`` (:class:`deepilst.rdfio.RDFInput`),
+    with the blur of its bins removed (:func:`deepilst.model.blur.correct_blur`, from the
+    network's answer on ``g``) when the shells do not refine them, and the report (None when
+    they do)."""
+    if not reconstructs(inp.bins, grid):
+        return g, None
+    r_in = None if grid is model.r_grid else grid
+    net = {k: float(v[0]) for k, v in model.predict(g[None], temperature, density, r=r_in).items()
+           if k in ("C12", "C6", "T_reduced", "rho_reduced")}
+    return correct_blur(inp, grid, g, temperature, density, net, forward, prod_ps, n_particles)
