@@ -297,6 +297,7 @@ def main() -> None:
     out = args.out or str(ROOT / "benchmarks" / "results" / f"binning{tag}.json")
     states = draw_states(args.n, args.state_seed)
     t0 = time.time()
+    n_sim = sum(not (runs / f"state{i:02d}" / "done").exists() for i in range(len(states)))
     for i, s in enumerate(states):
         simulate(s, runs / f"state{i:02d}", args.state_seed + i, args.prod_ps)
         print(f"state {i}: simulated ({time.time() - t0:.0f} s)", flush=True)
@@ -326,7 +327,8 @@ def main() -> None:
         "protocol": {"n_particles": 1000, "equil_ps": EQUIL_PS, "prod_ps": args.prod_ps,
                      "frame_ps": FRAME_PS, "thermostat": "nose-hoover", "rc_sigma": 3.0},
         "widths_nm": list(WIDTHS), "coarse": args.coarse,
-        "wall_time_s": round(time.time() - t0, 1)}
+        "wall_time_s": round(time.time() - t0, 1),
+        "states_simulated_this_invocation": n_sim}  # 0: a re-analysis of existing runs
     res["phase"] = phases(runs, len(states))
     write_json_atomic(out, res, indent=1)
     print(json.dumps(res["summary"], indent=1))
