@@ -315,8 +315,9 @@ def predict_file(path: str | Path, temperature: float, density: float, model=Non
         d["warnings"].append(
             f"the file's bins are {w:g} nm wide, coarser than {COARSE_BIN_NM:g} nm: they blur the "
             f"first peak, and the blur could not be corrected ({why}); uncorrected, 0.02 nm bins "
-            "moved C12 by 2-2.5 % and C6 by 3.4-3.9 % over ten test states (benchmarks/binning.py), "
-            "more than the stated intervals; histogram at 0.01 nm or finer")
+            "moved C12 by 2.4-3.6 % and C6 by 3.6-4.8 % on average over ten test states "
+            "(benchmarks/binning.py), more than the stated intervals; histogram at 0.01 nm or "
+            "finer")
     return d
 
 

@@ -90,14 +90,15 @@ def correct_blur(inp, model_r: np.ndarray, g: np.ndarray, temperature: float, de
     # u(r) >> kT in P and U
     seen, _ = to_shells(b, np.asarray(inp.g, dtype=float), model_r, coarse="step")
     d[~(np.nan_to_num(seen) > 0)] = 0.0
-    inside = np.isfinite(g) & (d != 0)
     from deepilst.units import reduced_state
 
     t_red, rho_red = reduced_state(temperature, density, q["C12"], q["C6"])
-    return np.maximum(g + d, 0.0), {"applied": True, "state_from": src, "T_reduced": float(t_red),
-                   "rho_reduced": float(rho_red),
-                   "rms_delta_g": float(np.sqrt(np.mean(d[inside] ** 2))) if inside.any() else 0.0,
-                   "max_abs_delta_g": float(np.max(np.abs(d[inside]))) if inside.any() else 0.0}
+    dd = d[np.isfinite(g) & (d != 0)]
+    report = {"applied": True, "state_from": src, "T_reduced": float(t_red),
+              "rho_reduced": float(rho_red),
+              "rms_delta_g": float(np.sqrt(np.mean(dd**2))) if len(dd) else 0.0,
+              "max_abs_delta_g": float(np.max(np.abs(dd))) if len(dd) else 0.0}
+    return np.maximum(g + d, 0.0), report
 
 
 def unblur(model, inp, grid: np.ndarray, g: np.ndarray, temperature: float, density: float,
