@@ -230,7 +230,8 @@ def validate_rows(work: Path) -> list[dict]:
 
 def collated() -> dict:
     out = {}
-    for name in ("binning", "input_noise", "cutoff_conventions"):
+    for name in ("binning", "binning_1500ps", "binning_s71", "binning_s71_1500ps", "input_noise",
+                 "input_noise_b", "cutoff_conventions"):
         p = ROOT / "benchmarks" / "results" / f"{name}.json"
         out[name] = json.loads(p.read_text()).get("summary", "see file") if p.exists() else None
     return out
