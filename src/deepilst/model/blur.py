@@ -17,9 +17,9 @@ fluids of the shipped ensemble's split (inputs histogrammed exactly from their 0
 histograms at gmx and MDAnalysis placements): mean |change| against the network's answer on the
 exact shells at 0.02 nm bins, C12 / C6, 5.3 / 23.5 % uncorrected, 0.45 / 2.6 % corrected (0.01 nm:
 0.46 / 2.6 %, 0.18 / 1.1 %); over the 30 of them with 1.3 < T* < 12, rho* < 0.85, 2.1 / 3.0 %
-and 0.27 / 0.38 % (an anchor from the fit only where the forward model covers the fitted state:
-0.98 / 5.3 % over all). ``benchmarks/binning.py`` measures it on real ``gmx rdf`` and
-MDAnalysis files.
+and 0.27 / 0.38 % (``benchmarks/blur_validation.py``; an anchor from the fit only where the
+forward model covers the fitted state, tried in a session's scratch run: 0.98 / 5.3 % over all).
+``benchmarks/binning.py`` measures it on real ``gmx rdf`` and MDAnalysis files.
 """
 
 from __future__ import annotations
