@@ -44,11 +44,10 @@ TOOLS = ("gmx", "mda")
 def tool_edges(width: float, tool: str, r_max: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
     """(edges, centres) [nm] of bins of ``width`` up to ``r_max`` placed as ``tool`` places
     them: gmx rdf's centres at k w (the first bin [0, w/2]), MDAnalysis' at (k + 1/2) w."""
-    n = int(round(r_max / width))
-    if tool == "gmx":
-        centres = np.arange(n + 1) * width
-        return np.r_[0.0, (np.arange(n + 1) + 0.5) * width], centres
-    return np.arange(n + 1) * width, (np.arange(n) + 0.5) * width
+    from deepilst.binning import tool_bins
+
+    b = tool_bins(tool, width, r_max)
+    return b.edges, b.centres
 
 
 def phase_bins(edges: np.ndarray, g: np.ndarray, width: float, tool: str,

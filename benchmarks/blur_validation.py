@@ -28,23 +28,9 @@ SOURCES = (("gmx", 0.002), ("mda", 0.005), ("gmx", 0.01), ("mda", 0.01), ("gmx",
            ("mda", 0.02))
 
 
-def bins(tool: str, w: float, r_max: float = 1.6):
-    """``gmx rdf`` (centres k w, first bin [0, w/2]) or MDAnalysis (edges k w) bins [nm]."""
-    from deepilst.binning import BinGrid
-
-    if tool == "gmx":
-        c = np.arange(round(r_max / w) + 1) * w
-        e = np.concatenate([c - w / 2, [c[-1] + w / 2]])
-        e[0] = 0.0
-    else:
-        e = np.arange(round(r_max / w) + 1) * w
-        c = 0.5 * (e[1:] + e[:-1])
-    return BinGrid(c, e, w, tool, "nm")
-
-
 def main() -> None:
     from deepilst import __version__
-    from deepilst.binning import to_shells
+    from deepilst.binning import to_shells, tool_bins
     from deepilst.dataset.read import open_dataset
     from deepilst.fileio import write_json_atomic
     from deepilst.model.blur import correct_blur
@@ -78,7 +64,7 @@ def main() -> None:
         p = pred(g_sh[j], t, r)
         out["exact shells"].append((p["C12"], p["C6"]))
         for tool, w in SOURCES:
-            b = bins(tool, w)
+            b = tool_bins(tool, w)
             gc, ec = rebin(fe, fine[j], b.edges, ferr[j])
             g0 = to_shells(b, gc, grid)[0]
             p0 = pred(g0, t, r)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepilst.binning import infer_bins, to_shells
+from deepilst.binning import infer_bins, to_shells, tool_bins
 from deepilst.errors import InputError
 from deepilst.rdf import centered_edges, model_grid, rebin
 from deepilst.rdfio import inspect_rdf, load_rdf
@@ -154,3 +154,23 @@ def test_angstrom_is_never_guessed_from_the_data(tmp_path):
     lab = tmp_path / "mda.xvg"
     lab.write_text('@    xaxis  label "r (\u00c5)"\n' + "".join(f"{a} {b}\n" for a, b in zip(r_a, g)))
     assert inspect_rdf(lab).bins.r_unit == "A"
+
+
+@pytest.mark.parametrize(("tool", "w"), [("gmx", 0.002), ("gmx", 0.02), ("mda", 0.005),
+                                         ("mda", 0.01)])
+def test_tool_bins_are_what_the_r_column_gives_back(tool, w):
+    """tool_bins writes each tool's placement; infer_bins recovers it from r printed with
+    three decimals (gmx rdf) or in Angstrom with six (MDAnalysis)."""
+    b = tool_bins(tool, w)
+    assert b.convention == tool and b.width == w and len(b.edges) == len(b.centres) + 1
+    np.testing.assert_allclose(0.5 * (b.edges[1:] + b.edges[:-1])[1:], b.centres[1:], atol=1e-12)
+    printed = np.round(b.centres, 3) if tool == "gmx" else np.round(10 * b.centres, 6)
+    got = infer_bins(printed, tol=0.0005 if tool == "gmx" else 5e-7,
+                     r_unit="nm" if tool == "gmx" else "A")
+    assert got.convention == tool and got.width == pytest.approx(w)
+    np.testing.assert_allclose(got.edges, b.edges, atol=1e-9)
+
+
+def test_tool_bins_refuses_an_unknown_tool():
+    with pytest.raises(InputError, match="tool must be"):
+        tool_bins("vmd", 0.01)

@@ -6,21 +6,10 @@ import types
 import numpy as np
 import pytest
 
-from deepilst.binning import BinGrid, reconstructs, to_shells
+from deepilst.binning import BinGrid, reconstructs, to_shells, tool_bins
 from deepilst.rdf import model_grid
 
 T, RHO, C12, C6 = 345.0, 13.7, 9.70e-6, 6.22e-3  # argon-like, T* 2.9, rho* 0.54
-
-
-def _bins(conv: str, w: float, r_max: float = 1.6) -> BinGrid:
-    if conv == "gmx":
-        c = np.arange(round(r_max / w) + 1) * w
-        e = np.concatenate([c - w / 2, [c[-1] + w / 2]])
-        e[0] = 0.0
-    else:
-        e = np.arange(round(r_max / w) + 1) * w
-        c = 0.5 * (e[1:] + e[:-1])
-    return BinGrid(c, e, w, conv, "nm")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +23,7 @@ def fm():
     ("gmx", 0.001, False), ("gmx", 0.005, False), ("mda", 0.001, True),
     ("gmx", 0.002, True), ("mda", 0.005, True), ("gmx", 0.01, True), ("mda", 0.02, True)])
 def test_reconstructs_exactly_when_shells_do_not_refine(conv, w, expected):
-    assert reconstructs(_bins(conv, w), model_grid()) is expected
+    assert reconstructs(tool_bins(conv, w), model_grid()) is expected
     pts = BinGrid(np.linspace(0.2, 1.5, 50), None, None, "points", "nm")
     assert reconstructs(pts, model_grid()) is False
 
@@ -47,7 +36,7 @@ def test_forward_g_restored_from_coarse_bins(fm, conv, w):
     from deepilst.model.blur import correct_blur
 
     grid = model_grid()
-    b = _bins(conv, w)
+    b = tool_bins(conv, w)
     fine, _ = fm.shell_average(np.r_[0.0, grid[:-1] + 0.0025, grid[-1] + 0.0025], T, RHO, C12, C6,
                                std=False)
     coarse, _ = fm.shell_average(b.edges, T, RHO, C12, C6, std=False)
@@ -74,7 +63,7 @@ def test_refining_bins_and_uncovered_states_left_alone(fm, monkeypatch):
 
     grid = model_grid()
     g = np.ones(len(grid))
-    b = _bins("gmx", 0.005)
+    b = tool_bins("gmx", 0.005)
     inp = types.SimpleNamespace(bins=b, g=np.ones(len(b.centres)), g_err=None)
     net = {"C12": C12, "C6": C6, "T_reduced": 2.9, "rho_reduced": 0.54}
     out, info = correct_blur(inp, grid, g, T, RHO, net, fm)
@@ -84,7 +73,7 @@ def test_refining_bins_and_uncovered_states_left_alone(fm, monkeypatch):
         raise InputError("no fit")
 
     monkeypatch.setattr(inverse, "fit_state", no_fit)
-    b = _bins("gmx", 0.02)
+    b = tool_bins("gmx", 0.02)
     inp = types.SimpleNamespace(bins=b, g=np.ones(len(b.centres)), g_err=None)
     g = np.ones(len(grid))
     # the fit fails: the network's state, when the forward model covers it

@@ -31,7 +31,8 @@ import numpy as np
 from deepilst.errors import InputError
 from deepilst.rdf import DR, centered_edges, rebin, shell_volumes
 
-__all__ = ["CONVENTIONS", "BinGrid", "infer_bins", "reconstructs", "to_shells", "unit_scale"]
+__all__ = ["CONVENTIONS", "BinGrid", "infer_bins", "reconstructs", "to_shells", "tool_bins",
+           "unit_scale"]
 
 CONVENTIONS = ("gmx", "mda", "centred", "points")
 _UNITS = {"nm": 1.0, "A": 0.1}
@@ -157,6 +158,19 @@ def infer_bins(r: np.ndarray, tol: np.ndarray | float = 1e-9, source: str = "inp
     elif edges[0] < 0:
         edges[0] = 0.0
     return BinGrid(centres, edges, w, convention, r_unit)
+
+
+def tool_bins(tool: str, width: float, r_max: float = 1.6) -> BinGrid:
+    """The bins ``tool`` writes at ``width`` [nm] up to ``r_max`` [nm]: "gmx" (``gmx rdf``:
+    centres at k w, edges (k -+ 1/2) w, the first bin [0, w/2]) or "mda" (MDAnalysis
+    ``InterRDF``: edges at k w, centres (k + 1/2) w)."""
+    n = int(round(r_max / width))
+    if tool == "gmx":
+        centres = np.arange(n + 1) * width
+        return BinGrid(centres, np.r_[0.0, (np.arange(n + 1) + 0.5) * width], width, "gmx", "nm")
+    if tool == "mda":
+        return BinGrid((np.arange(n) + 0.5) * width, np.arange(n + 1) * width, width, "mda", "nm")
+    raise InputError(f"tool must be 'gmx' or 'mda', got {tool!r}")
 
 
 def _covered(lo_data: float, hi_data: float, model_edges: np.ndarray) -> np.ndarray:

@@ -196,12 +196,12 @@ def validate_file(path: str | Path, temperature: float, density: float,
 
     r = model_grid()
     g, g_err = shells_of(inp, r, str(path))  # errors propagated through the shell averaging
-    coarse = inp.bins.edges is not None and reconstructs(inp.bins, r)
+    coarse = reconstructs(inp.bins, r)
     if params is None:
         from deepilst.predict import load_model, predict_arrays, unblur
 
         m = model if hasattr(model, "predict") else load_model(model)
-        g_net = unblur(m, inp, r, g, temperature, density)[0] if coarse else g
+        g_net = unblur(m, inp, r, g, temperature, density)[0]
         pred = predict_arrays(m, g_net[None], temperature, density, thermo=False)[0]
         c12, c6, source, warnings = pred["C12"], pred["C6"], "predicted", pred["warnings"]
     res = validate_params(r, g, temperature, density, c12, c6, engine=engine, seed=seed,

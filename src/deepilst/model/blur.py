@@ -65,7 +65,7 @@ def correct_blur(inp, model_r: np.ndarray, g: np.ndarray, temperature: float, de
     from deepilst.model.inverse_io import bin_errors
 
     b = inp.bins
-    if b.edges is None or not reconstructs(b, model_r):
+    if not reconstructs(b, model_r):
         return g, {"applied": False, "reason": "the bins are the model's shells or refine them"}
     fm = fm if fm is not None else load_forward_model()
     state = None
