@@ -7,8 +7,9 @@ MD runs, wall time, iterations, converged, basin):
 
 * network: the shipped ensemble in one shot (+ one validation run; in a box of up to MAX_BEADS
   beads when its cutoff needs one)
-* cg: ``deepilst cg`` (the network and the forward model's eps_rdf minimum of each basin, one
-  CG run each, the best kept)
+* cg: ``deepilst cg`` (the network's answer and the forward model's eps_rdf minimum of each
+  basin ranked by the forward model, no MD; one CG run of the best, the others run only when
+  that run is worse than the forward model predicted)
 * network+re: ``deepilst cg --refine re --no-basin-check`` (the network's run, then relative
   entropy from the eps_KL map's minimum)
 * re: our relative entropy from a poor start (argon's parameters), simplex: our Nelder-Mead
@@ -21,9 +22,13 @@ MD runs, wall time, iterations, converged, basin):
 
     python benchmarks/cg_table.py [--molecules CO F2] [--methods ...] [--lock "$TMPDIR/deepilst-md.lock"]
     python benchmarks/cg_table.py --report-only
+    python benchmarks/cg_table.py --restore-records   # on a new checkout, before rerunning some
 
-Each (molecule, method) is kept in runs/cg_table/ (resumable, git-ignored); the report goes to
-benchmarks/results/cg_table.json, docs/cg_table.md and docs/cg_<molecule>.png.
+Each (molecule, method) is kept in runs/cg_table/ (resumable, git-ignored) with the command that
+made it; the report goes to benchmarks/results/cg_table.json (every record's command under
+``provenance.records``), docs/cg_table.md and docs/cg_<molecule>.png. ``--restore-records``
+writes the committed results back as records where none exists (marked ``restored``; they keep
+no g(r), so a molecule's figure is redrawn only when all its curves are at hand).
 """
 
 from __future__ import annotations
@@ -169,7 +174,9 @@ def report(molecules: list[str]) -> dict:
                          f"{r.get('wall_s_total', r.get('wall_s')):.0f} | {r.get('converged')} |")
             if "g" in r and m in ("network", "network+re", "simplex", "votca-simplex"):
                 curves.append((m, np.array([np.nan if v is None else v for v in r["g"]])))
-        if curves:
+        if curves and all("g" in json.loads((d / f"{m}.json").read_text()) for m in
+                          ("network", "network+re", "simplex", "votca-simplex")
+                          if (d / f"{m}.json").exists()):
             ax = draw_overlay(target.r, target.g, curves,
                               title=f"{name}: T = {target.temperature:g} K, rho = "
                                     f"{target.density:g} nm$^{{-3}}$")
@@ -188,7 +195,9 @@ def report(molecules: list[str]) -> dict:
                      f"{a['network_re_runs']} vs {a['re_runs']} | "
                      f"{_conv(a['re_from_network_converged'])}, "
                      f"{_num(a['re_from_network_runs'], 0)} | "
-                     f"{f(a['wall_ratio_network'], 0)}x, {f(a['wall_ratio_cg'], 0)}x |")
+                     f"{f(a['wall_ratio_network'], 0)}x, {f(a['wall_ratio_cg'], 0)}x"
+                     + ("" if a["wall_ratios_one_invocation"] else " (records of different "
+                        "invocations)") + " |")
     summ = summary(rows)
     return {"rows": rows, "acceptance": acc, "summary": summ,
             "markdown": "\n".join(table) + "\n\nSummary: eps_rdf (MD runs, wall time to "
@@ -238,6 +247,13 @@ def _field(row: dict, m: str, *keys: str):
     return next((r[k] for k in keys if r.get(k) is not None), None)
 
 
+def _same_invocation(row: dict, *methods: str) -> bool:
+    """Whether ``methods``' records were all made by one (non-restored) invocation."""
+    recs = [row.get(m) or {} for m in methods]
+    cmds = {r.get("command") for r in recs}
+    return len(cmds) == 1 and None not in cmds and not any(r.get("restored") for r in recs)
+
+
 def acceptance(rows: dict) -> dict:
     """Per molecule: the network's and cg's eps_rdf over the best parametric baseline's (ours
     or VOTCA's simplex or RE), network+re against cold RE (eps_rdf, MD runs), and VOTCA's
@@ -269,7 +285,9 @@ def acceptance(rows: dict) -> dict:
                      "re_from_network_runs": runs("re-from-network"),
                      "wall_ratio_network": (None if pct("network") is None  # not run
                                             else _ratio(wall("votca-simplex"), wall("network"))),
-                     "wall_ratio_cg": _ratio(wall("votca-simplex"), wall("cg"))}
+                     "wall_ratio_cg": _ratio(wall("votca-simplex"), wall("cg")),
+                     "wall_ratios_one_invocation": _same_invocation(r, "votca-simplex", "network",
+                                                                    "cg")}
     return out
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--prod-ps", type=float, default=250.0)
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--restore-records", action="store_true",
+                    help="write the committed results back to runs/cg_table/ where no record "
+                    "exists (a new checkout), then run what was asked")
     ap.add_argument("--lock", default=None,
                     help="hold this file with flock during each (molecule, method), so that "
                     "other MD jobs interleave and no method's wall time includes theirs")
@@ -288,6 +309,24 @@ def main(argv: list[str] | None = None) -> int:
     from deepilst.fit import CGProtocol
 
     protocol = CGProtocol(n_particles=CG_BEADS, equil_ps=50.0, prod_ps=a.prod_ps, engine="gromacs")
+    res_file = ROOT / "benchmarks" / "results" / "cg_table.json"
+    args = " ".join(argv or sys.argv[1:])
+    if a.lock:  # the lock file's path is this machine's
+        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
+    command = "python benchmarks/cg_table.py " + args
+    if a.restore_records and res_file.exists():
+        old = json.loads(res_file.read_text())
+        made_by = old["provenance"].get("records", {})
+        for name, methods in old["results"].items():
+            for m, rec in methods.items():
+                f = RUNS / name / f"{m}.json"
+                if f.exists():
+                    continue
+                rec = dict(rec)
+                rec.setdefault("command", made_by.get(name, {}).get(m, "an earlier invocation"))
+                rec["restored"] = True
+                f.parent.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(f, json_safe(rec), indent=1)
     if not a.report_only:
         for name in a.molecules:
             if not (TARGETS / f"{name}.xvg").exists():
@@ -307,17 +346,13 @@ def main(argv: list[str] | None = None) -> int:
                         out = {"method": m, "failed": why[:300],
                                "eps_rdf": None, "md_runs_total": None,
                                "wall_s_total": time.perf_counter() - t0}
+                out["command"] = command
                 write_json_atomic(f, json_safe(out), indent=1)
                 print(f"{name} {m}: eps_rdf {out.get('eps_rdf')} runs {out.get('md_runs_total')} "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)
     rep = report(list(MOLECULES))  # every molecule with results, not only this invocation's
     import openmm
 
-    args = " ".join(argv or sys.argv[1:])
-    if a.lock:  # the lock file's path is this machine's
-        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
-    command = "python benchmarks/cg_table.py " + args
-    res_file = ROOT / "benchmarks" / "results" / "cg_table.json"
     if a.report_only and res_file.exists():  # keep the command that made the last records
         command = json.loads(res_file.read_text())["provenance"].get("command", command)
     prov = {"command": command,
@@ -327,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
             "cg_protocol": {"n_particles": protocol.n_particles, "equil_ps": protocol.equil_ps,
                             "prod_ps": protocol.prod_ps, "engine": protocol.engine,
                             "max_particles": {m: MAX_BEADS for m in GROWN_METHODS}},
-            "machine": f"{platform.machine()}, 2 cores; all methods in one run, one at a time"}
+            "machine": f"{platform.machine()}, 2 cores; methods one at a time",
+            "records": {name: {m: r.get("command", "an earlier invocation") for m, r in
+                               rows.items()} for name, rows in rep["rows"].items()}}
     write_json_atomic(res_file, json_safe({"provenance": prov, "results": rep["rows"],
                                  "acceptance": rep["acceptance"]}), indent=1)
     write_text_atomic(ROOT / "docs" / "cg_table.md", "# Coarse-graining table (generated by "

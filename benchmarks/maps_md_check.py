@@ -95,19 +95,6 @@ def run_point(target, name: str, key: str, c12: float, c6: float, i: int) -> dic
     return {"eval": e, "cached": False}
 
 
-def predicted_eps(scorer, forward, target, c12: float, c6: float, g_md_err: np.ndarray) -> dict:
-    """The map's eps_rdf at a point and its prediction for an MD run there (draws)."""
-    g, s = forward.shell_average(scorer.edges, target.temperature, target.density, c12, c6, std=True)
-    g, s = np.asarray(g, float).ravel(), np.nan_to_num(np.asarray(s, float).ravel())
-    n = len(g)
-    sd = np.hypot(s, np.nan_to_num(g_md_err[:n]))
-    rng = np.random.default_rng(SEED)
-    draws = g[None, :] + sd[None, :] * rng.standard_normal((N_DRAWS, n))
-    eps = np.abs(draws - scorer.g[None, :]) @ scorer.w / scorer.norm
-    return {"map": float(np.abs(g - scorer.g) @ scorer.w / scorer.norm), "predicted": float(eps.mean()),
-            "predicted_sd": float(eps.std(ddof=1)), "forward_std_mean": float(np.mean(s))}
-
-
 def check_target(name: str, targets_dir: Path) -> dict:
     from deepilst.fit import Target
     from deepilst.maps import error_maps
@@ -130,7 +117,7 @@ def check_target(name: str, targets_dir: Path) -> dict:
         r = run_point(t, name, key, c12, c6, i)
         e = r["eval"]
         c12, c6 = e.params.c12, e.params.c6
-        pred = predicted_eps(scorer, maps.forward, t, c12, c6, e.result.g_err)
+        pred = scorer.predict_run(c12, c6, e.result.g_err, n_draws=N_DRAWS, seed=SEED)
         z = (e.eps_rdf.mean - pred["predicted"]) / pred["predicted_sd"]
         row = {"point": key, "C12": c12, "C6": c6, "T_reduced": e.T_reduced, "phase": e.result.phase,
                "eps_rdf_md": e.eps_rdf.mean, "eps_rdf_md_sem": e.eps_rdf.sem,

@@ -30,10 +30,35 @@ def test_params_at_gives_the_reduced_temperature_asked_for():
 
 @needs_gmx
 @pytest.mark.gromacs
+def test_cg_screens_without_md_and_runs_one_model_for_an_lj_fluid(capsys):
+    """Default ``cg``: the network's answer and the map minima ranked by the forward model (no
+    MD); argon's best is run once, measures what was predicted, and nothing else is run."""
+    # 1000 beads: the forward model's prediction of a run's eps_rdf holds from there on (300
+    # beads measure 0.1-0.3 % more, a finite-size effect, and the check then runs every candidate)
+    rc = main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--format", "json",
+               "--n-particles", "1000", "--equil-ps", "10", "--prod-ps", "40"])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["md_runs"] == 1 and len(d["candidates"]) == 1 and d["method"] == "network+screen"
+    ranked = d["chosen"]["screen"]
+    assert {p["name"] for p in ranked} >= {"network", "map minimum (physical)"}
+    assert all(a["eps_rdf_map"] <= b["eps_rdf_map"] for a, b in zip(ranked, ranked[1:])
+               if b["eps_rdf_map"] is not None)
+    check = d["chosen"]["screen_check"]
+    assert check["passed"] and check["z"] <= check["z_max"]
+    assert d["candidates"][0]["name"] == ranked[0]["name"]
+    assert d["basin"] == "physical" and 0 < d["eps_rdf"] < 0.03
+    assert d["C12"] == pytest.approx(9.70e-6, rel=0.05) and d["C6"] == pytest.approx(6.22e-3, rel=0.05)
+    if ranked[0]["name"] != "network":  # the network's answer was ranked, not run
+        assert d["network"]["eps_rdf_map"] is not None and "not_run" in d["network"]
+
+
+@needs_gmx
+@pytest.mark.gromacs
 def test_cg_json_reports_every_candidate_with_its_basin(capsys, tmp_path):
     png, xvg = tmp_path / "fig4.png", tmp_path / "cg.xvg"
     rc = main(["cg", str(EXAMPLE), "-T", "330", "-d", "16.5", "--format", "json", "--plot",
-               str(png), "--xvg", str(xvg), *TINY])
+               str(png), "--xvg", str(xvg), "--no-screen", *TINY])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     for k in ("C12", "C6", "eps_rdf", "eps_rdf_sem", "md_runs", "wall_s", "basin", "network",
@@ -96,3 +121,85 @@ def test_a_model_that_cannot_be_run_is_reported_not_raised():
 
     assert _try_run(Ev(), 2.0e-3, 1e-5) == (None, "box too small: cutoff 2.4 nm >= half box 2.1 nm")
     assert _try_run(Ev(), 1e-5, 6e-3) == (("ran", 1e-5, 6e-3), "")
+
+
+def _fake_run(c12, c6, eps, sem=1e-4):
+    """A stand-in for a CG evaluation: what coarse_grain and screen_check read of one."""
+    from types import SimpleNamespace
+
+    from deepilst.units import reduced_state
+
+    t_red, _ = reduced_state(330.0, 16.5, c12, c6)
+    return SimpleNamespace(params=SimpleNamespace(c12=c12, c6=c6), T_reduced=float(t_red),
+                           eps_rdf=SimpleNamespace(mean=eps, sem=sem),
+                           result=SimpleNamespace(g_err=np.full(400, 0.01)))
+
+
+def test_screen_check_passes_a_run_as_predicted_and_fails_one_far_worse():
+    from deepilst.cg.workflow import screen_check
+    from deepilst.fit import Target
+    from deepilst.maps.core import RDFScorer
+    from deepilst.maps.run import load_forward
+
+    fwd = load_forward()
+    t = Target.from_file(EXAMPLE, 330.0, 16.5)
+    p = RDFScorer(t, fwd).predict_run(9.70e-6, 6.22e-3, np.full(400, 0.01))
+    assert p["map"] < p["predicted"]  # noise raises an L1 distance
+    ok = screen_check(t, fwd, _fake_run(9.70e-6, 6.22e-3, p["predicted"]))
+    assert ok["passed"] and abs(ok["z"]) < 0.5
+    better = screen_check(t, fwd, _fake_run(9.70e-6, 6.22e-3, 0.5 * p["predicted"]))
+    assert better["passed"] and better["z"] < -3  # better than predicted is no reason to run more
+    bad = screen_check(t, fwd, _fake_run(9.70e-6, 6.22e-3, p["predicted"] + 5 * p["predicted_sd"]))
+    assert not bad["passed"] and bad["z"] == pytest.approx(5.0, rel=1e-6)
+
+
+def test_screen_ranks_by_the_forward_model_and_puts_uncovered_points_last():
+    from deepilst.cg.workflow import screen
+    from deepilst.fit import Target
+    from deepilst.maps.run import load_forward
+
+    t = Target.from_file(EXAMPLE, 330.0, 16.5)
+    pred = {"C12": 9.70e-6, "C6": 6.22e-3}
+    starts = {"physical": (1.2e-5, 7.0e-3), "soft": (2.6e-6, 1.0e-6)}  # the last: T* ~ 1e4
+    ranked = screen(t, load_forward(), pred, starts)
+    assert [p["name"] for p in ranked] == ["network", "map minimum (physical)", "map minimum (soft)"]
+    assert ranked[0]["eps_rdf_map"] < ranked[1]["eps_rdf_map"] and ranked[2]["eps_rdf_map"] is None
+    assert ranked[0]["basin"] == "physical" and ranked[2]["basin"] == "soft"
+
+
+@pytest.mark.parametrize("passes", [True, False])
+def test_a_screened_run_worse_than_predicted_makes_cg_run_every_candidate(monkeypatch, passes):
+    """No MD: the evaluator is a stand-in. The screen's best is run first; only when its run
+    fails the check are the network's answer and the other map minimum run too."""
+    import deepilst.cg.workflow as wf
+
+    runs = []
+
+    class Ev:
+        def __init__(self, target, protocol, seed=1):
+            self.md_runs, self.md_wall_s = 0, 0.0
+
+        def run(self, c12, c6):
+            self.md_runs += 1
+            runs.append((c12, c6))
+            return _fake_run(c12, c6, 0.01 / len(runs))  # later runs measure lower
+
+    monkeypatch.setattr(wf, "CGEvaluator", Ev)
+    monkeypatch.setattr(wf, "screen_check", lambda target, forward, e: {
+        "passed": passes, "z": 0.0 if passes else 9.0, "z_max": 3.0, "eps_rdf": e.eps_rdf.mean,
+        "eps_rdf_sem": 1e-4, "eps_rdf_predicted": e.eps_rdf.mean, "predicted_sd": 1e-4})
+    monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
+    rep = wf.coarse_grain(EXAMPLE, 330.0, 16.5)
+    ranked = rep.chosen.extra["screen"]
+    assert runs[0] == (ranked[0]["C12"], ranked[0]["C6"])  # the screen's best is run first
+    if passes:
+        assert rep.candidates[0][0] == ranked[0]["name"]
+        assert rep.md_runs == 1 and rep.chosen.method == "network+screen"
+        assert rep.chosen.extra["from"] == ranked[0]["name"]
+    else:
+        assert rep.md_runs >= 2 and rep.chosen.method == "network+basin-check"
+        assert any(n == "network" for n, _ in rep.candidates)
+        names = [n for n, _ in rep.candidates]
+        assert len(names) == len(set(names))  # nothing run twice
+        text = "\n".join(rep._screen_lines())
+        assert "screened run" in text and "every candidate run" in text

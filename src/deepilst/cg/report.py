@@ -20,8 +20,9 @@ class CGReport:
     ----------
     target : the COM g(r) and its state
     prediction : the network's prediction (``deepilst predict`` JSON)
-    network : the network's one-shot answer with its validation CG run
-    candidates : (name, CG evaluation) of every start tried (network first)
+    network : the network's one-shot answer, with its CG run where it was run
+    candidates : (name, CG evaluation) of every model run (the screened one first, else the
+        network's)
     chosen : the model kept from the candidates
     refined : the relative-entropy refinement from ``chosen`` (or None)
     md_runs : CG runs in all (validation runs included)
@@ -75,8 +76,11 @@ class CGReport:
                  f"bead mass {t.mass:g} amu"]
         n = self.network
         if n.final is None:
-            lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  not run: "
-                         f"{n.extra.get('failed', '')}")
+            fm = n.extra.get("eps_rdf_map")
+            fm = "" if fm is None else f", forward-model eps_rdf {100 * fm:.3f} %"
+            lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
+                         f"{n.extra.get('T_reduced', float('nan')):.3g} ({n.basin})  not run: "
+                         f"{n.extra.get('failed') or n.extra.get('not_run', '')}{fm}")
         else:
             lines.append(f"network      C12 = {n.C12:.4e}  C6 = {n.C6:.4e}  T* = "
                          f"{n.final.T_reduced:.3g} ({n.basin})  eps_rdf = "
@@ -87,6 +91,7 @@ class CGReport:
                          f"{e.T_reduced:.3g} ({basin(e.T_reduced)})  eps_rdf = "
                          f"{100 * e.eps_rdf.mean:.3f} +- {100 * e.eps_rdf.sem:.3f} %"
                          + self._box(e))
+        lines += self._screen_lines()
         if self.refined is not None:
             r = self.refined
             lines.append(f"relative entropy from {r.extra.get('from')}: {r.iterations} iterations, "
@@ -109,6 +114,25 @@ class CGReport:
                          "network's intervals do not describe this misfit: eps_rdf does)")
         lines += [f"warning: {w}" for w in self.prediction.get("warnings", [])]
         return "\n".join(lines)
+
+    def _screen_lines(self) -> list[str]:
+        ranked, check = self.chosen.extra.get("screen"), self.chosen.extra.get("screen_check")
+        if not ranked:
+            return []
+        out = ["screen (forward model, no MD): " + ", ".join(
+            f"{p['name']} {100 * p['eps_rdf_map']:.3f} %" if p["eps_rdf_map"] is not None
+            else f"{p['name']} outside its domain" for p in ranked)]
+        if check and "z" in check:
+            verdict = ("as predicted: no other run needed" if check["passed"] else
+                       "worse than predicted: every candidate run")
+            out.append(f"  screened run: eps_rdf {100 * check['eps_rdf']:.3f} % "
+                       f"against {100 * check['eps_rdf_predicted']:.3f} +- "
+                       f"{100 * check['predicted_sd']:.3f} % predicted (z = {check['z']:.2f}), "
+                       + verdict)
+        elif check:
+            out.append(f"  screened model could not be run ({check.get('failed')}): every "
+                       "candidate run")
+        return out
 
     def plot(self, ax=None):
         """The paper's Figure 4 for this target: COM g(r) and the CG models' g(r)."""

@@ -12,10 +12,11 @@ from deepilst.cli._common import add_max_beads, add_state, positive_int
 def add_cg_commands(sub) -> None:
     p = sub.add_parser("cg", help="single-bead LJ model of a molecular liquid from its COM g(r)",
                        description="Coarse-grain a molecular liquid into one LJ bead per molecule: "
-                       "the network's C12, C6 from the centre-of-mass g(r), checked by a CG run "
-                       "(eps_rdf, pressure, energy), the forward model's lowest eps_rdf point in each "
-                       "basin (no MD) checked by one CG run each, and "
-                       "optionally a relative-entropy refinement.")
+                       "the network's C12, C6 from the centre-of-mass g(r) and the forward "
+                       "model's lowest eps_rdf point in each basin, ranked by the forward model's "
+                       "eps_rdf (no MD); one CG run checks the best (eps_rdf, pressure, energy), "
+                       "and only if it is worse than predicted are the others run; optionally a "
+                       "relative-entropy refinement.")
     p.add_argument("file", type=Path, help="COM g(r) file (deepilst com-rdf, gmx rdf -selrpos "
                    "mol_com, VOTCA .dist.tgt)")
     add_state(p)
@@ -24,9 +25,13 @@ def add_cg_commands(sub) -> None:
     p.add_argument("--refine", choices=("re",), default=None,
                    help="then relative entropy, started at the eps_KL map minimum (no MD to find it)")
     p.add_argument("--basin-check", action=argparse.BooleanOptionalAction, default=True,
-                   help="also run the forward model's eps_rdf minimum of each basin (1 CG run "
-                   "each; 2 runs of a search in the other basin where the forward model has "
-                   "none; default on)")
+                   help="also consider the forward model's eps_rdf minimum of each basin (2 runs "
+                   "of a search in the other basin where the forward model has none); off: the "
+                   "network's answer alone (default on)")
+    p.add_argument("--screen", action=argparse.BooleanOptionalAction, default=True,
+                   help="rank the candidates by the forward model's eps_rdf and run only the best, "
+                   "the others only if its run is worse than predicted (default on); off: run "
+                   "every candidate (up to 3 CG runs)")
     p.add_argument("--model", default=None, help="model directory or shipped name (default ensemble)")
     p.add_argument("--engine", default="gromacs", help="auto | gromacs | openmm")
     p.add_argument("--n-particles", type=positive_int, default=1000, help="CG beads (default 1000)")
@@ -58,7 +63,7 @@ def _cg(a: argparse.Namespace) -> int:
     if not a.file.is_file():
         raise FileNotFoundError(2, "no such file", str(a.file))
     rep = coarse_grain(a.file, a.temperature, a.density, a.mass, refine=a.refine,
-                       basin_check=a.basin_check, model=a.model, seed=a.seed,
+                       basin_check=a.basin_check, screen_first=a.screen, model=a.model, seed=a.seed,
                        protocol=CGProtocol(n_particles=a.n_particles, equil_ps=a.equil_ps,
                                            prod_ps=a.prod_ps, engine=a.engine,
                                            max_particles=a.max_beads),

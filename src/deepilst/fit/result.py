@@ -47,8 +47,9 @@ class FitResult:
         """"soft" or "physical" (see :func:`deepilst.fit.cgmd.basin`)."""
         if "boundary" in self.extra:
             return "soft"
-        if self.final is None:
-            return "unknown"
+        if self.final is None:  # not run: the basin of the parameters, where known
+            t = self.extra.get("T_reduced")
+            return "unknown" if t is None else basin(float(t))
         return basin(self.final.result.T_reduced)
 
     def shape_text(self) -> str:

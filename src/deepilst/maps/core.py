@@ -62,6 +62,32 @@ class RDFScorer:
             out[s:s + chunk] = np.abs(g - self.g) @ self.w / self.norm
         return out
 
+    def predict_run(self, c12: float, c6: float, g_err: np.ndarray, n_draws: int = 400,
+                    seed: int = 1414) -> dict:
+        """What eps_rdf a CG run of (C12, C6) should measure, by the forward model.
+
+        The map's value is noise-free, while a run's g(r) carries noise, which raises eps_rdf
+        (an L1 norm). The prediction is the mean of eps_rdf(g_fwd + n, g_target) over draws of
+        n ~ N(0, g_err^2 + std_fwd^2), ``g_err`` being the run's standard errors on the
+        target's grid and std_fwd the forward model's own spread.
+
+        Returns
+        -------
+        dict: ``map`` (noise-free eps_rdf), ``predicted`` and ``predicted_sd`` (mean and spread
+        of the draws), ``forward_std_mean`` (mean std_fwd); fractions
+        """
+        t = self.target
+        g, s = self.forward.shell_average(self.edges, t.temperature, t.density, c12, c6, std=True)
+        g, s = np.asarray(g, float).ravel(), np.nan_to_num(np.asarray(s, float).ravel())
+        n = len(g)
+        sd = np.hypot(s, np.nan_to_num(np.asarray(g_err, float)[:n]))
+        rng = np.random.default_rng(seed)
+        draws = g[None, :] + sd[None, :] * rng.standard_normal((int(n_draws), n))
+        eps = np.abs(draws - self.g[None, :]) @ self.w / self.norm
+        return {"map": float(np.abs(g - self.g) @ self.w / self.norm),
+                "predicted": float(eps.mean()), "predicted_sd": float(eps.std(ddof=1)),
+                "forward_std_mean": float(np.mean(s))}
+
 
 def _is_local(values: np.ndarray, valid: np.ndarray, i: int, j: int) -> bool:
     """Whether mesh point (i, j) is a minimum of its own: not on the mesh's edge, and no
