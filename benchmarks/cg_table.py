@@ -28,7 +28,7 @@ Each (molecule, method) is kept in runs/cg_table/ (resumable, git-ignored) with 
 made it; the report goes to benchmarks/results/cg_table.json (every record's command under
 ``provenance.records``), docs/cg_table.md and docs/cg_<molecule>.png. ``--restore-records``
 writes the committed results back as records where none exists (marked ``restored``; they keep
-no g(r), so a molecule's figure is redrawn only when all its curves are at hand).
+no g(r), so the figures draw only the methods run since).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ CG_BEADS = 1000
 #: (``CGProtocol.max_particles``, ``--max-beads``), the others keep CG_BEADS
 MAX_BEADS = 4000
 GROWN_METHODS = ("network", "re-from-network")
+#: methods drawn in docs/cg_<molecule>.png, where their record keeps its g(r) (a restored one
+#: does not)
+CURVES = ("network", "cg", "network+re", "simplex", "votca-simplex")
 
 
 def load_target(name: str):
@@ -172,11 +175,9 @@ def report(molecules: list[str]) -> dict:
                          f"{'-' if t_red is None else f'{t_red:.3g}'} | {r.get('basin', '-')} | "
                          f"{eps_s} | {r.get('md_runs_total', r.get('md_runs'))} | "
                          f"{r.get('wall_s_total', r.get('wall_s')):.0f} | {r.get('converged')} |")
-            if "g" in r and m in ("network", "network+re", "simplex", "votca-simplex"):
+            if "g" in r and m in CURVES:
                 curves.append((m, np.array([np.nan if v is None else v for v in r["g"]])))
-        if curves and all("g" in json.loads((d / f"{m}.json").read_text()) for m in
-                          ("network", "network+re", "simplex", "votca-simplex")
-                          if (d / f"{m}.json").exists()):
+        if curves:
             ax = draw_overlay(target.r, target.g, curves,
                               title=f"{name}: T = {target.temperature:g} K, rho = "
                                     f"{target.density:g} nm$^{{-3}}$")

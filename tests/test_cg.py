@@ -203,3 +203,24 @@ def test_a_screened_run_worse_than_predicted_makes_cg_run_every_candidate(monkey
         assert len(names) == len(set(names))  # nothing run twice
         text = "\n".join(rep._screen_lines())
         assert "screened run" in text and "every candidate run" in text
+
+
+@pytest.mark.slow
+@pytest.mark.gromacs
+@needs_gmx
+def test_cg_on_the_co_target_is_as_good_as_the_best_baseline_after_one_run(capsys):
+    """The shipped CO COM target (1000 molecules, 2 ns, 345 K, 13.7 nm^-3) with the default
+    protocol: one CG run, in the physical basin, eps_rdf within 1.2 times the best parametric
+    baseline of benchmarks/results/cg_table.json (issue 12's acceptance), give or take three
+    standard errors."""
+    root = Path(__file__).resolve().parents[1]
+    best = json.loads((root / "benchmarks" / "results" / "cg_table.json").read_text())
+    best = best["acceptance"]["CO"]
+    rc = main(["cg", str(root / "data" / "cg_targets" / "CO.xvg"), "-T", "345", "-d", "13.7",
+               "--mass", "28.01", "--format", "json"])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["md_runs"] == 1 and d["chosen"]["screen_check"]["passed"]
+    assert d["basin"] == "physical" and 2.0 < d["T_reduced"] < 4.0
+    assert 100 * (d["eps_rdf"] - 3 * d["eps_rdf_sem"]) <= 1.2 * best["best_eps_pct"]
+    assert d["network"]["eps_rdf_map"] > 1.5 * d["chosen"]["screen"][0]["eps_rdf_map"]
