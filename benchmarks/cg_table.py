@@ -222,7 +222,8 @@ def summary(rows: dict) -> str:
             else:
                 runs = x.get("md_runs_total", x.get("md_runs"))
                 wall = x.get("wall_s_total", x.get("wall_s"))
-                cells.append(f"{100 * x['eps_rdf']:.3f} % ({runs} runs, {wall:.0f} s)"
+                cells.append(f"{100 * x['eps_rdf']:.3f} % ({runs} run{'' if runs == 1 else 's'}, "
+                             f"{wall:.0f} s)"
                              + ("" if x.get("converged", True) else " (not conv.)"))
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out)
