@@ -10,13 +10,26 @@ right answer is known, so this measures, with every choice frozen:
 * how far the chosen bead is from the true (C12, C6), and its eps_rdf against the noise floor.
 
 States: ``--n`` fluid, equilibrated states of data/fresh_test.h5 (held out from every model;
-its final numbers are in benchmarks/results/fresh_sets.json), drawn with rng seed STATE_SEED;
-the target is each state's stored g(r) and its error (350 ps, 1000 particles). CG runs: the
-default protocol (1000 beads, 50 + 250 ps, GROMACS), one job at a time under the MD lock.
+its final numbers are in benchmarks/results/fresh_sets.json), drawn with rng ``--state-seed``
+from those not drawn by the seeds in ``--exclude-seeds``; the target is each state's stored
+g(r) and its error (350 ps, 1000 particles). CG runs: the default protocol (1000 beads,
+50 + 250 ps, GROMACS), one job at a time under the MD lock.
 
-    python benchmarks/cg_screen_lj.py [--n 16]
+Sets, in the order they were run:
 
-Results: benchmarks/results/cg_screen_lj.json (resumable per state in runs/cg_screen_lj/).
+* seed 24, before the screen had a margin (the lowest forward-model eps_rdf was always run):
+  benchmarks/results/cg_screen_lj_s24_before_margin.json. It picked a map minimum on 15 of 16
+  LJ fluids, whose parameters were further from the truth than the network's (C6 by up to
+  16 %), at the same eps_rdf. That led to :func:`deepilst.cg.workflow.screen_margin`, so this
+  set is seen.
+* seed 24 again with the margin (seen): cg_screen_lj_s24.json.
+* seed 25, excluding seed 24's states, registered before its runs (fresh for the margin):
+  cg_screen_lj_s25.json.
+
+    python benchmarks/cg_screen_lj.py --n 16 --state-seed 25 --exclude-seeds 24
+
+Results: benchmarks/results/cg_screen_lj_s<seed>.json (resumable per state in
+runs/cg_screen_lj/s<seed>/).
 """
 
 from __future__ import annotations
@@ -34,21 +47,24 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "cg_screen_lj"
-RESULTS = ROOT / "benchmarks" / "results" / "cg_screen_lj.json"
+RESULTS = ROOT / "benchmarks" / "results"
 LOCK = os.path.join(tempfile.gettempdir(), "deepilst-md.lock")
-STATE_SEED = 24
 SEED = 4242
 
 
-def states(n: int) -> list[int]:
-    """Indices of ``n`` fluid, equilibrated simulations of the fresh test set (seeded draw)."""
+def states(n: int, seed: int, exclude_seeds: tuple[int, ...] = ()) -> list[int]:
+    """Indices of ``n`` fluid, equilibrated simulations of the fresh test set, drawn with rng
+    ``seed`` from those that the draws of ``exclude_seeds`` (each of ``n``) did not take."""
     from deepilst.dataset.read import open_dataset
 
     with open_dataset(ROOT / "data" / "fresh_test.h5") as f:
         s = f["sims"]
         phase = np.char.decode(s["phase"][()].astype("S"))
         ok = np.flatnonzero((phase == "fluid") & (s["equilibrated"][()] > 0.5))
-    rng = np.random.default_rng(STATE_SEED)
+    taken = {int(i) for x in exclude_seeds
+             for i in np.random.default_rng(x).choice(ok, size=min(n, len(ok)), replace=False)}
+    ok = np.array([i for i in ok if int(i) not in taken])
+    rng = np.random.default_rng(seed)
     return sorted(int(i) for i in rng.choice(ok, size=min(n, len(ok)), replace=False))
 
 
@@ -80,7 +96,9 @@ def run_state(i: int) -> dict:
             "true": {"C12": c12, "C6": c6}, "C12": ch.C12, "C6": ch.C6,
             "C12_err_pct": 100 * (ch.C12 / c12 - 1), "C6_err_pct": 100 * (ch.C6 / c6 - 1),
             "from": ch.extra.get("from"), "method": ch.method, "md_runs": rep.md_runs,
-            "screen": ch.extra.get("screen"), "z": check.get("z"), "passed": check.get("passed"),
+            "screen": ch.extra.get("screen"), "screen_pick": ch.extra.get("screen_pick"),
+            "screen_margin": ch.extra.get("screen_margin"),
+            "z": check.get("z"), "passed": check.get("passed"),
             "eps_rdf": ch.final.eps_rdf.mean, "eps_rdf_sem": ch.final.eps_rdf.sem,
             "eps_rdf_floor": ch.final.eps_rdf_floor,
             "network": {"C12": rep.network.C12, "C6": rep.network.C6,
@@ -97,6 +115,7 @@ def summarise(rows: list[dict]) -> dict:
     c6 = np.abs([r["C6_err_pct"] for r in rows])
     ratio = np.array([r["eps_rdf"] / r["eps_rdf_floor"] for r in rows])
     return {"n_states": len(rows), "one_run": int(np.sum(runs == 1)),
+            "network_run": int(sum(r.get("screen_pick") == "network" for r in rows)),
             "check_failed": int(sum(r["passed"] is False for r in rows)),
             "no_screen": int(sum(r["passed"] is None for r in rows)),
             "z_min": float(z.min()) if len(z) else None, "z_max": float(z.max()) if len(z) else None,
@@ -111,15 +130,18 @@ def summarise(rows: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=16)
+    ap.add_argument("--state-seed", type=int, default=25)
+    ap.add_argument("--exclude-seeds", type=int, nargs="*", default=[24])
     a = ap.parse_args(argv)
     from deepilst import __version__
     from deepilst.fileio import json_safe, write_json_atomic
 
-    RUNS.mkdir(parents=True, exist_ok=True)
+    runs = RUNS / f"s{a.state_seed}"
+    runs.mkdir(parents=True, exist_ok=True)
     rows = []
     t0 = time.perf_counter()
-    for i in states(a.n):
-        f = RUNS / f"{i}.json"
+    for i in states(a.n, a.state_seed, tuple(a.exclude_seeds)):
+        f = runs / f"{i}.json"
         if not f.exists():
             write_json_atomic(f, json_safe(run_state(i)), indent=1)
         r = json.loads(f.read_text())
@@ -132,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     out = {"provenance": {"command": "python benchmarks/cg_screen_lj.py " + " ".join(argv or sys.argv[1:]),
                           "versions": {"deepilst": __version__, "python": platform.python_version(),
                                        "numpy": np.__version__, "openmm": openmm.__version__},
-                          "state_seed": STATE_SEED, "md_seed": f"{SEED} + state index",
+                          "state_seed": a.state_seed, "excluded_seeds": a.exclude_seeds,
+                          "md_seed": f"{SEED} + state index",
                           "data": "data/fresh_test.h5",
                           "protocol": "CGProtocol(): 1000 beads, 50 + 250 ps, GROMACS",
                           "wall_s_this_invocation": time.perf_counter() - t0,
                           "machine": f"{platform.machine()}, 2 cores"},
            "summary": summarise(rows), "states": rows}
-    write_json_atomic(RESULTS, json_safe(out), indent=1)
+    write_json_atomic(RESULTS / f"cg_screen_lj_s{a.state_seed}.json", json_safe(out), indent=1)
     print(json.dumps(out["summary"], indent=1))
     return 0
 

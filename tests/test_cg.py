@@ -46,11 +46,12 @@ def test_cg_screens_without_md_and_runs_one_model_for_an_lj_fluid(capsys):
                if b["eps_rdf_map"] is not None)
     check = d["chosen"]["screen_check"]
     assert check["passed"] and check["z"] <= check["z_max"]
-    assert d["candidates"][0]["name"] == ranked[0]["name"]
+    assert d["candidates"][0]["name"] == d["chosen"]["screen_pick"]
+    # on an LJ fluid the network's answer is within the margin of the map's minimum: it is run
+    assert d["chosen"]["screen_pick"] == "network" and d["chosen"]["screen_margin"] > 0
     assert d["basin"] == "physical" and 0 < d["eps_rdf"] < 0.03
     assert d["C12"] == pytest.approx(9.70e-6, rel=0.05) and d["C6"] == pytest.approx(6.22e-3, rel=0.05)
-    if ranked[0]["name"] != "network":  # the network's answer was ranked, not run
-        assert d["network"]["eps_rdf_map"] is not None and "not_run" in d["network"]
+    assert d["network"]["eps_rdf"] == d["eps_rdf"] and "not_run" not in d["network"]
 
 
 @needs_gmx
@@ -191,11 +192,12 @@ def test_a_screened_run_worse_than_predicted_makes_cg_run_every_candidate(monkey
     monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
     rep = wf.coarse_grain(EXAMPLE, 330.0, 16.5)
     ranked = rep.chosen.extra["screen"]
-    assert runs[0] == (ranked[0]["C12"], ranked[0]["C6"])  # the screen's best is run first
+    pick = next(p for p in ranked if p["name"] == rep.chosen.extra["screen_pick"])
+    assert runs[0] == (pick["C12"], pick["C6"])  # the screen's pick is run first
     if passes:
-        assert rep.candidates[0][0] == ranked[0]["name"]
+        assert rep.candidates[0][0] == pick["name"]
         assert rep.md_runs == 1 and rep.chosen.method == "network+screen"
-        assert rep.chosen.extra["from"] == ranked[0]["name"]
+        assert rep.chosen.extra["from"] == pick["name"]
     else:
         assert rep.md_runs >= 2 and rep.chosen.method == "network+basin-check"
         assert any(n == "network" for n, _ in rep.candidates)
@@ -224,3 +226,33 @@ def test_cg_on_the_co_target_is_as_good_as_the_best_baseline_after_one_run(capsy
     assert d["basin"] == "physical" and 2.0 < d["T_reduced"] < 4.0
     assert 100 * (d["eps_rdf"] - 3 * d["eps_rdf_sem"]) <= 1.2 * best["best_eps_pct"]
     assert d["network"]["eps_rdf_map"] > 1.5 * d["chosen"]["screen"][0]["eps_rdf_map"]
+
+
+def test_screen_pick_keeps_the_network_within_the_margin_and_no_further():
+    from deepilst.cg.workflow import screen_pick
+
+    ranked = [{"name": "map minimum (physical)", "eps_rdf_map": 0.0020},
+              {"name": "network", "eps_rdf_map": 0.0023},
+              {"name": "map minimum (soft)", "eps_rdf_map": None}]
+    assert screen_pick(ranked, 0.0004)["name"] == "network"
+    assert screen_pick(ranked, 0.0002)["name"] == "map minimum (physical)"
+    ranked[1]["eps_rdf_map"] = None  # the network's answer outside the forward model's domain
+    assert screen_pick(ranked, 1.0)["name"] == "map minimum (physical)"
+    assert screen_pick([{"name": "network", "eps_rdf_map": None}], 1.0) is None
+
+
+def test_screen_margin_is_what_two_runs_could_tell_apart():
+    """2 sqrt(2) standard deviations of a run's eps_rdf: 0.02-0.08 % for the argon example's
+    errors, and larger for a noisier target."""
+    from dataclasses import replace
+
+    from deepilst.cg.workflow import screen_margin
+    from deepilst.fit import Target
+    from deepilst.maps.run import load_forward
+
+    fwd = load_forward()
+    t = Target.from_file(EXAMPLE, 330.0, 16.5)
+    m = screen_margin(t, fwd, 9.70e-6, 6.22e-3)
+    assert 2e-4 < m < 8e-4
+    noisy = replace(t, g_err=4.0 * t.g_err)
+    assert screen_margin(noisy, fwd, 9.70e-6, 6.22e-3) == pytest.approx(4.0 * m, rel=0.25)

@@ -122,6 +122,11 @@ class CGReport:
         out = ["screen (forward model, no MD): " + ", ".join(
             f"{p['name']} {100 * p['eps_rdf_map']:.3f} %" if p["eps_rdf_map"] is not None
             else f"{p['name']} outside its domain" for p in ranked)]
+        pick, margin = self.chosen.extra.get("screen_pick"), self.chosen.extra.get("screen_margin")
+        if pick:
+            out.append(f"  run first: {pick}" + ("" if margin is None else
+                       f" (the network's answer unless a minimum is lower by more than "
+                       f"{100 * margin:.3f} %)"))
         if check and "z" in check:
             verdict = ("as predicted: no other run needed" if check["passed"] else
                        "worse than predicted: every candidate run")

@@ -4,7 +4,9 @@ The network answers in one shot. Because molecular COM RDFs can have two eps_rdf
 :mod:`deepilst.cg.basins`) and the network, trained on LJ fluids, may answer in the wrong one,
 the forward model's eps_rdf map (:mod:`deepilst.maps`, no MD) proposes the lowest point of each
 basin, and the network's answer and those minima are ranked by the forward model's eps_rdf
-(:func:`screen`, no MD). One CG run checks the best (eps_rdf, eq. 7, pressure, energy); when it
+(:func:`screen`, no MD). One CG run (eps_rdf, eq. 7, pressure, energy) checks the best, or the
+network's answer unless a minimum is lower by more than two runs could tell apart
+(:func:`screen_pick`, :func:`screen_margin`); when it
 measures the eps_rdf the forward model predicted for it (:func:`screen_check`), that is the
 answer. Otherwise, or where the forward model ranks nothing, every candidate is run and the
 best kept (the network's unless another is lower by more than two standard errors); where the
@@ -110,6 +112,39 @@ def screen(target: Target, forward, prediction: dict, starts: dict[str, tuple[fl
     return scored + [p for p in out if p["eps_rdf_map"] is None]
 
 
+def screen_margin(target: Target, forward, c12: float, c6: float) -> float:
+    """How much lower a map minimum's forward-model eps_rdf must be than the network's answer's
+    for the screen to prefer it: what two CG runs could tell apart, two standard errors of
+    their difference (2 sqrt(2) times the spread of a run's eps_rdf predicted at the network's
+    answer, :meth:`~deepilst.maps.core.RDFScorer.predict_run`, the target's own errors standing
+    in for the run's; the bin-to-bin scatter where the target has none). A fraction.
+
+    On an LJ fluid the network's answer and the eps_rdf minimum lie within the target's noise
+    of each other, and the network's is the more accurate (its C6 above all: the eps_rdf
+    valley is flat along it); on molecular COM targets the minima are better by 0.3 % and more.
+    """
+    from deepilst.maps.core import RDFScorer
+    from deepilst.stats import scatter_sem
+
+    err = np.nan_to_num(np.asarray(target.g_err, float))
+    if not np.any(err > 0):
+        err = np.nan_to_num(scatter_sem(target.g))
+    sd = RDFScorer(target, forward).predict_run(c12, c6, err)["predicted_sd"]
+    return float(2.0 * math.sqrt(2.0) * sd)
+
+
+def screen_pick(ranked: list[dict], margin: float) -> dict | None:
+    """The candidate to run: the lowest forward-model eps_rdf of :func:`screen`, but the
+    network's answer when it is covered and no more than ``margin`` above that."""
+    scored = [p for p in ranked if p["eps_rdf_map"] is not None]
+    if not scored:
+        return None
+    net = next((p for p in scored if p["name"] == "network"), None)
+    if net is not None and net["eps_rdf_map"] - scored[0]["eps_rdf_map"] <= margin:
+        return net
+    return scored[0]
+
+
 def screen_check(target: Target, forward, e: CGEvaluation, z_max: float = SCREEN_Z_MAX) -> dict:
     """Whether a CG run measured the eps_rdf the forward model predicted for it.
 
@@ -213,8 +248,13 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                                                              ("physical", "soft")) else [])
     candidates: list[tuple[str, CGEvaluation]] = []
     net_eval, why, check = None, "", None
-    if screen_first and ranked and ranked[0]["eps_rdf_map"] is not None:
-        first = ranked[0]
+    margin, first = None, None
+    if screen_first and ranked:
+        net = next((p for p in ranked if p["name"] == "network"), None)
+        if net is not None and net["eps_rdf_map"] is not None:
+            margin = screen_margin(target, forward, net["C12"], net["C6"])
+        first = screen_pick(ranked, margin or 0.0)
+    if first is not None:
         e, why_first = _try_run(ev, first["C12"], first["C6"])
         if e is not None:
             candidates.append((first["name"], e))
@@ -254,7 +294,8 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
         pred["warnings"] = [*pred["warnings"], f"the network's answer cannot be run as a CG "
                             f"model ({why}); the forward model's proposals are used instead"]
     elif net_eval is None and screened:
-        net_extra["not_run"] = ("the forward model's screen ranked it below " + ranked[0]["name"]
+        net_extra["not_run"] = (f"the forward model's screen put {first['name']} lower by more "
+                                f"than its margin ({100 * (margin or 0.0):.3f} %)"
                                 if net_screen is not None and net_screen["eps_rdf_map"] is not None
                                 else "outside the forward model's domain; the screened model "
                                 "ran as predicted")
@@ -282,7 +323,9 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                        wall_s=time.perf_counter() - t0,
                        iterations=len(candidates), converged=True,
                        start=(pred["C12"], pred["C6"]),
-                       extra={"from": best_name, "screen": ranked, "screen_check": check})
+                       extra={"from": best_name, "screen": ranked, "screen_margin": margin,
+                              "screen_pick": None if first is None else first["name"],
+                              "screen_check": check})
     refined = None
     if refine == "re":
         from deepilst.fit.relent import relative_entropy
