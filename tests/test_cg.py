@@ -256,3 +256,39 @@ def test_screen_margin_is_what_two_runs_could_tell_apart():
     assert 2e-4 < m < 8e-4
     noisy = replace(t, g_err=4.0 * t.g_err)
     assert screen_margin(noisy, fwd, 9.70e-6, 6.22e-3) == pytest.approx(4.0 * m, rel=0.25)
+
+
+def test_a_network_answer_the_forward_model_cannot_judge_is_run_beside_the_screened_one(
+        monkeypatch):
+    """No MD. The network's answer outside the forward model's domain (F2, C2H6, dense hot LJ
+    fluids) is run too, and kept unless the screened model is better by two standard errors."""
+    import deepilst.cg.workflow as wf
+
+    runs = []
+
+    class Ev:
+        def __init__(self, target, protocol, seed=1):
+            self.md_runs, self.md_wall_s = 0, 0.0
+
+        def run(self, c12, c6):
+            self.md_runs += 1
+            runs.append((c12, c6))
+            return _fake_run(c12, c6, 0.0030 + 0.0001 * len(runs))  # the same within errors
+
+    def ranked(target, forward, pred, starts):
+        return [{"name": "map minimum (soft)", "C12": 7.1e-6, "C6": 2.0e-3, "T_reduced": 14.5,
+                 "basin": "soft", "eps_rdf_map": 0.002},
+                {"name": "network", "C12": pred["C12"], "C6": pred["C6"], "T_reduced": 2.7,
+                 "basin": "physical", "eps_rdf_map": None}]
+
+    monkeypatch.setattr(wf, "CGEvaluator", Ev)
+    monkeypatch.setattr(wf, "screen", ranked)
+    monkeypatch.setattr(wf, "screen_check", lambda target, forward, e: {
+        "passed": True, "z": 0.0, "z_max": 3.0, "eps_rdf": e.eps_rdf.mean, "eps_rdf_sem": 1e-4,
+        "eps_rdf_predicted": e.eps_rdf.mean, "predicted_sd": 1e-4})
+    monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
+    rep = wf.coarse_grain(EXAMPLE, 330.0, 16.5)
+    assert rep.md_runs == 2 and runs[0] == (7.1e-6, 2.0e-3)
+    assert [n for n, _ in rep.candidates] == ["network", "map minimum (soft)"]
+    assert rep.chosen.extra["from"] == "network"  # 0.0032 against 0.0031: not two errors lower
+    assert "run too" in "\n".join(rep._screen_lines())

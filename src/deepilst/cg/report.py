@@ -128,8 +128,10 @@ class CGReport:
                        f" (the network's answer unless a minimum is lower by more than "
                        f"{100 * margin:.3f} %)"))
         if check and "z" in check:
-            verdict = ("as predicted: no other run needed" if check["passed"] else
-                       "worse than predicted: every candidate run")
+            verdict = ("worse than predicted: every candidate run" if not check["passed"] else
+                       "as predicted; the network's answer, which the forward model cannot "
+                       "judge, run too" if len(self.candidates) > 1 else
+                       "as predicted: no other run needed")
             out.append(f"  screened run: eps_rdf {100 * check['eps_rdf']:.3f} % "
                        f"against {100 * check['eps_rdf_predicted']:.3f} +- "
                        f"{100 * check['predicted_sd']:.3f} % predicted (z = {check['z']:.2f}), "

@@ -6,11 +6,12 @@ the forward model's eps_rdf map (:mod:`deepilst.maps`, no MD) proposes the lowes
 basin, and the network's answer and those minima are ranked by the forward model's eps_rdf
 (:func:`screen`, no MD). One CG run (eps_rdf, eq. 7, pressure, energy) checks the best, or the
 network's answer unless a minimum is lower by more than two runs could tell apart
-(:func:`screen_pick`, :func:`screen_margin`); when it
-measures the eps_rdf the forward model predicted for it (:func:`screen_check`), that is the
-answer. Otherwise, or where the forward model ranks nothing, every candidate is run and the
-best kept (the network's unless another is lower by more than two standard errors); where the
-forward model proposes no minimum in a basin, two CG runs search it instead. With
+(:func:`screen_pick`, :func:`screen_margin`). When it measures the eps_rdf the forward model
+predicted for it (:func:`screen_check`), that is the answer, unless the forward model could
+not judge the network's answer (outside its domain): then that is run too. Otherwise, or where
+the forward model ranks nothing, every candidate is run and the best kept (the network's
+unless another is lower by more than two standard errors); where the forward model proposes no
+minimum in a basin, two CG runs search it instead. With
 ``refine="re"`` relative entropy starts from the minimum of the eps_KL map (its own objective,
 located without MD from the target g(r) and the LJ free energy) or, where that map has none,
 from the best candidate. Every candidate is reported with its basin; nothing is clipped to
@@ -210,9 +211,11 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
     basin_check : also consider the forward model's eps_rdf minimum of each basin (and, where
         it has none, a CG search in the other basin); False: the network's answer alone
     screen_first : with ``basin_check``, rank the network's answer and the map minima by the
-        forward model's eps_rdf (no MD) and run only the best; the others are run only when
+        forward model's eps_rdf (no MD) and run only the best (the network's answer unless a
+        minimum is lower by more than :func:`screen_margin`); the others are run only when
         that run's eps_rdf is worse than predicted (:func:`screen_check`) or the forward model
-        ranks nothing. False: run every candidate (up to three runs)
+        ranks nothing; the network's answer is also run where the forward model cannot judge
+        it. False: run every candidate (up to three runs)
     protocol : CG run protocol (beads, equilibration, production, engine)
     target_P, target_P_sem : the all-atom pressure and its error, bar, shown beside the CG's
 
@@ -264,6 +267,14 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
         else:
             check = {"passed": False, "failed": why_first}
     screened = check is not None and check["passed"]
+    net_unjudged = bool(ranked) and all(p["eps_rdf_map"] is None for p in ranked
+                                        if p["name"] == "network")
+    if screened and net_unjudged and net_eval is None:
+        # the forward model cannot judge the network's answer (outside its domain): run it too,
+        # and keep it unless the screened model is better by more than two standard errors
+        net_eval, why = _try_run(ev, pred["C12"], pred["C6"])
+        if net_eval is not None:
+            candidates.insert(0, ("network", net_eval))
     if not screened:  # every candidate by MD: the network's answer first
         if net_eval is None:
             net_eval, why = _try_run(ev, pred["C12"], pred["C6"])
@@ -295,10 +306,7 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
                             f"model ({why}); the forward model's proposals are used instead"]
     elif net_eval is None and screened:
         net_extra["not_run"] = (f"the forward model's screen put {first['name']} lower by more "
-                                f"than its margin ({100 * (margin or 0.0):.3f} %)"
-                                if net_screen is not None and net_screen["eps_rdf_map"] is not None
-                                else "outside the forward model's domain; the screened model "
-                                "ran as predicted")
+                                f"than its margin ({100 * (margin or 0.0):.3f} %)")
     network = FitResult("network", pred["C12"], pred["C6"], net_eval, md_runs=0, wall_s=t_net,
                         iterations=1, converged=net_eval is not None, extra=net_extra)
     if not candidates and refine == "re" and "kl" in starts:
