@@ -106,6 +106,9 @@ def run_state(i: int) -> dict:
             "z": check.get("z"), "passed": check.get("passed"),
             "eps_rdf": ch.final.eps_rdf.mean, "eps_rdf_sem": ch.final.eps_rdf.sem,
             "eps_rdf_floor": ch.final.eps_rdf_floor,
+            "candidates": [{"name": n, "C12": e.params.c12, "C6": e.params.c6,
+                            "eps_rdf": e.eps_rdf.mean, "eps_rdf_sem": e.eps_rdf.sem}
+                           for n, e in rep.candidates],
             "network": {"C12": rep.network.C12, "C6": rep.network.C6,
                         "C12_err_pct": 100 * (rep.network.C12 / c12 - 1),
                         "C6_err_pct": 100 * (rep.network.C6 / c6 - 1),
