@@ -137,7 +137,7 @@ def _fake_run(c12, c6, eps, sem=1e-4):
 
 
 def test_screen_check_passes_a_run_as_predicted_and_fails_one_far_worse():
-    from deepilst.cg.workflow import screen_check
+    from deepilst.cg.screen import screen_check
     from deepilst.fit import Target
     from deepilst.maps.core import RDFScorer
     from deepilst.maps.run import load_forward
@@ -155,7 +155,7 @@ def test_screen_check_passes_a_run_as_predicted_and_fails_one_far_worse():
 
 
 def test_screen_ranks_by_the_forward_model_and_puts_uncovered_points_last():
-    from deepilst.cg.workflow import screen
+    from deepilst.cg.screen import screen
     from deepilst.fit import Target
     from deepilst.maps.run import load_forward
 
@@ -229,7 +229,7 @@ def test_cg_on_the_co_target_is_as_good_as_the_best_baseline_after_one_run(capsy
 
 
 def test_screen_pick_keeps_the_network_within_the_margin_and_no_further():
-    from deepilst.cg.workflow import screen_pick
+    from deepilst.cg.screen import screen_pick
 
     ranked = [{"name": "map minimum (physical)", "eps_rdf_map": 0.0020},
               {"name": "network", "eps_rdf_map": 0.0023},
@@ -246,7 +246,7 @@ def test_screen_margin_is_what_two_runs_could_tell_apart():
     errors, and larger for a noisier target."""
     from dataclasses import replace
 
-    from deepilst.cg.workflow import screen_margin
+    from deepilst.cg.screen import screen_margin
     from deepilst.fit import Target
     from deepilst.maps.run import load_forward
 

@@ -146,6 +146,14 @@ def test_agrees_with_gmx_rdf_mol_com(tmp_path):
     m = (k >= 60) & (k < len(res.r))  # r >= 0.3 nm: shells with pairs
     ours = res.g[k[m]]
     theirs = data[m, 1] * n / (n - 1)
-    # gmx prints g with 3 decimals: the two agree to that rounding (measured: max 5.0e-4)
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=0.0005 * n / (n - 1) + 1e-9)
-    assert abs(np.mean(ours - theirs)) < 1e-4
+    # gmx prints g with 3 decimals: the two agree to that rounding (measured: max 5.0e-4),
+    # except where a pair lies within float32 rounding of a bin edge: gmx counts both orders
+    # of a pair in single precision, and one of them can fall in the next bin, so two
+    # neighbouring bins differ by opposite amounts (seen once in a clean-clone run: +0.0019
+    # and -0.0014 at 0.39 and 0.395 nm, about half of one pair in one frame, 0.0025, less
+    # gmx's 3-decimal rounding)
+    diff = ours - theirs
+    bad = np.flatnonzero(np.abs(diff) > 0.0005 * n / (n - 1) + 1e-9)
+    flips = [(a, b) for a, b in zip(bad[:-1], bad[1:]) if b == a + 1 and diff[a] * diff[b] < 0]
+    assert len(bad) == 2 * len(flips) and len(flips) <= 2, (bad, diff[bad])
+    assert abs(np.mean(diff)) < 1e-4
