@@ -136,6 +136,28 @@ def _fake_run(c12, c6, eps, sem=1e-4):
                            result=SimpleNamespace(g_err=np.full(400, 0.01)))
 
 
+def _stand_in_md(monkeypatch, wf, eps_of_run, passes: bool = True) -> list:
+    """Replace coarse_grain's CG runs with stand-ins (the k-th run, k = 1, 2, ..., measures
+    ``eps_of_run(k)``) and the screen's check with ``passes``; returns the list of runs made."""
+    runs = []
+
+    class Ev:
+        def __init__(self, target, protocol, seed=1):
+            self.md_runs, self.md_wall_s = 0, 0.0
+
+        def run(self, c12, c6):
+            self.md_runs += 1
+            runs.append((c12, c6))
+            return _fake_run(c12, c6, eps_of_run(len(runs)))
+
+    monkeypatch.setattr(wf, "CGEvaluator", Ev)
+    monkeypatch.setattr(wf, "screen_check", lambda target, forward, e: {
+        "passed": passes, "z": 0.0 if passes else 9.0, "z_max": 3.0, "eps_rdf": e.eps_rdf.mean,
+        "eps_rdf_sem": 1e-4, "eps_rdf_predicted": e.eps_rdf.mean, "predicted_sd": 1e-4})
+    monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
+    return runs
+
+
 def test_screen_check_passes_a_run_as_predicted_and_fails_one_far_worse():
     from deepilst.cg.screen import screen_check
     from deepilst.fit import Target
@@ -174,22 +196,7 @@ def test_a_screened_run_worse_than_predicted_makes_cg_run_every_candidate(monkey
     fails the check are the network's answer and the other map minimum run too."""
     import deepilst.cg.workflow as wf
 
-    runs = []
-
-    class Ev:
-        def __init__(self, target, protocol, seed=1):
-            self.md_runs, self.md_wall_s = 0, 0.0
-
-        def run(self, c12, c6):
-            self.md_runs += 1
-            runs.append((c12, c6))
-            return _fake_run(c12, c6, 0.01 / len(runs))  # later runs measure lower
-
-    monkeypatch.setattr(wf, "CGEvaluator", Ev)
-    monkeypatch.setattr(wf, "screen_check", lambda target, forward, e: {
-        "passed": passes, "z": 0.0 if passes else 9.0, "z_max": 3.0, "eps_rdf": e.eps_rdf.mean,
-        "eps_rdf_sem": 1e-4, "eps_rdf_predicted": e.eps_rdf.mean, "predicted_sd": 1e-4})
-    monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
+    runs = _stand_in_md(monkeypatch, wf, lambda k: 0.01 / k, passes)  # later runs measure lower
     rep = wf.coarse_grain(EXAMPLE, 330.0, 16.5)
     ranked = rep.chosen.extra["screen"]
     pick = next(p for p in ranked if p["name"] == rep.chosen.extra["screen_pick"])
@@ -264,16 +271,7 @@ def test_a_network_answer_the_forward_model_cannot_judge_is_run_beside_the_scree
     fluids) is run too, and kept unless the screened model is better by two standard errors."""
     import deepilst.cg.workflow as wf
 
-    runs = []
-
-    class Ev:
-        def __init__(self, target, protocol, seed=1):
-            self.md_runs, self.md_wall_s = 0, 0.0
-
-        def run(self, c12, c6):
-            self.md_runs += 1
-            runs.append((c12, c6))
-            return _fake_run(c12, c6, 0.0030 + 0.0001 * len(runs))  # the same within errors
+    runs = _stand_in_md(monkeypatch, wf, lambda k: 0.0030 + 0.0001 * k)  # the same within errors
 
     def ranked(target, forward, pred, starts):
         return [{"name": "map minimum (soft)", "C12": 7.1e-6, "C6": 2.0e-3, "T_reduced": 14.5,
@@ -281,12 +279,7 @@ def test_a_network_answer_the_forward_model_cannot_judge_is_run_beside_the_scree
                 {"name": "network", "C12": pred["C12"], "C6": pred["C6"], "T_reduced": 2.7,
                  "basin": "physical", "eps_rdf_map": None}]
 
-    monkeypatch.setattr(wf, "CGEvaluator", Ev)
     monkeypatch.setattr(wf, "screen", ranked)
-    monkeypatch.setattr(wf, "screen_check", lambda target, forward, e: {
-        "passed": True, "z": 0.0, "z_max": 3.0, "eps_rdf": e.eps_rdf.mean, "eps_rdf_sem": 1e-4,
-        "eps_rdf_predicted": e.eps_rdf.mean, "predicted_sd": 1e-4})
-    monkeypatch.setattr(wf, "_lj_misfit", lambda *a: None)
     rep = wf.coarse_grain(EXAMPLE, 330.0, 16.5)
     assert rep.md_runs == 2 and runs[0] == (7.1e-6, 2.0e-3)
     assert [n for n, _ in rep.candidates] == ["network", "map minimum (soft)"]

@@ -34,6 +34,8 @@ from deepilst.fit.target import Target
 from deepilst.units import ARGON_MASS, check_positive
 
 REFINE_METHODS = ("re",)
+
+
 def map_starts(target: Target, prediction: dict, n: int = 90, kl: bool = False
                ) -> dict[str, tuple[float, float]]:
     """The forward model's lowest eps_rdf point in each basin, {basin: (C12, C6)}, and with
@@ -165,10 +167,11 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
     candidates: list[tuple[str, CGEvaluation]] = []
     net_eval, why, check = None, "", None
     margin, first = None, None
+    net_screen = next((p for p in ranked if p["name"] == "network"), None)
+    net_unjudged = net_screen is not None and net_screen["eps_rdf_map"] is None
     if screen_first and ranked:
-        net = next((p for p in ranked if p["name"] == "network"), None)
-        if net is not None and net["eps_rdf_map"] is not None:
-            margin = screen_margin(target, forward, net["C12"], net["C6"])
+        if net_screen is not None and not net_unjudged:
+            margin = screen_margin(target, forward, net_screen["C12"], net_screen["C6"])
         first = screen_pick(ranked, margin or 0.0)
     if first is not None:
         e, why_first = _try_run(ev, first["C12"], first["C6"])
@@ -180,37 +183,30 @@ def coarse_grain(path: str | Path, temperature: float, density: float, mass: flo
         else:
             check = {"passed": False, "failed": why_first}
     screened = check is not None and check["passed"]
-    net_unjudged = bool(ranked) and all(p["eps_rdf_map"] is None for p in ranked
-                                        if p["name"] == "network")
-    if screened and net_unjudged and net_eval is None:
-        # the forward model cannot judge the network's answer (outside its domain): run it too,
-        # and keep it unless the screened model is better by more than two standard errors
+    # the network's answer is run (first among the candidates) unless the screen judged it and
+    # its pick ran as predicted; an answer the forward model cannot judge (outside its domain)
+    # is kept unless the screened model is better by more than two standard errors
+    if net_eval is None and (not screened or net_unjudged):
         net_eval, why = _try_run(ev, pred["C12"], pred["C6"])
         if net_eval is not None:
             candidates.insert(0, ("network", net_eval))
-    if not screened:  # every candidate by MD: the network's answer first
-        if net_eval is None:
-            net_eval, why = _try_run(ev, pred["C12"], pred["C6"])
-            if net_eval is not None:
-                candidates.insert(0, ("network", net_eval))
-        if basin_check:
-            for which, (c12, c6) in starts.items():
-                if which == "kl":
-                    continue
-                if any(abs(math.log(c12 / e.params.c12)) < 0.01 and
-                       abs(math.log(c6 / e.params.c6)) < 0.01 for _, e in candidates):
-                    continue  # (nearly) a point already run
-                e, _ = _try_run(ev, c12, c6)
-                if e is not None:
-                    candidates.append((f"map minimum ({which})", e))
-            if net_eval is not None and (basin(net_eval.T_reduced) == "physical" and "soft" not in
-                                         starts or (basin(net_eval.T_reduced) == "soft"
-                                                    and "physical" not in starts)):
-                which, runs = other_basin(ev, net_eval)
-                candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
+    if not screened and basin_check:  # every candidate by MD
+        for which, (c12, c6) in starts.items():
+            if which == "kl":
+                continue
+            if any(abs(math.log(c12 / e.params.c12)) < 0.01 and
+                   abs(math.log(c6 / e.params.c6)) < 0.01 for _, e in candidates):
+                continue  # (nearly) a point already run
+            e, _ = _try_run(ev, c12, c6)
+            if e is not None:
+                candidates.append((f"map minimum ({which})", e))
+        if net_eval is not None and (basin(net_eval.T_reduced) == "physical" and "soft" not in
+                                     starts or (basin(net_eval.T_reduced) == "soft"
+                                                and "physical" not in starts)):
+            which, runs = other_basin(ev, net_eval)
+            candidates += [(f"{which} start {i + 1}", e) for i, e in enumerate(runs)]
     net_extra = {"T_reduced": pred["T_reduced"], "C12_std": pred["C12_std"], "C6_std": pred["C6_std"],
                  "in_domain": pred["in_domain"], "warnings": pred["warnings"]}
-    net_screen = next((p for p in ranked if p["name"] == "network"), None)
     if net_screen is not None:
         net_extra["eps_rdf_map"] = net_screen["eps_rdf_map"]
     if why:
