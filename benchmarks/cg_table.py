@@ -26,9 +26,10 @@ MD runs, wall time, iterations, converged, basin):
 
 Each (molecule, method) is kept in runs/cg_table/ (resumable, git-ignored) with the command that
 made it; the report goes to benchmarks/results/cg_table.json (every record's command under
-``provenance.records``), docs/cg_table.md and docs/cg_<molecule>.png. ``--restore-records``
-writes the committed results back as records where none exists (marked ``restored``; they keep
-no g(r), so the figures draw only the methods run since).
+``provenance.records``; each record's final CG g(r), 5 decimals on the target's points, as
+``g``), docs/cg_table.md and docs/cg_<molecule>.png. ``--restore-records`` writes the
+committed results back as records where none exists (marked ``restored``; records committed
+before the results kept g(r) have none, and the figures leave them out).
 """
 
 from __future__ import annotations
@@ -57,8 +58,7 @@ CG_BEADS = 1000
 #: (``CGProtocol.max_particles``, ``--max-beads``), the others keep CG_BEADS
 MAX_BEADS = 4000
 GROWN_METHODS = ("network", "re-from-network")
-#: methods drawn in docs/cg_<molecule>.png, where their record keeps its g(r) (a restored one
-#: does not)
+#: methods drawn in docs/cg_<molecule>.png, where their record keeps its g(r)
 CURVES = ("network", "cg", "network+re", "simplex", "votca-simplex")
 
 
@@ -158,7 +158,7 @@ def report(molecules: list[str]) -> dict:
             if not f.exists():
                 continue
             r = json.loads(f.read_text())
-            rows[name][m] = {k: v for k, v in r.items() if k not in ("g", "history")}
+            rows[name][m] = {k: v for k, v in r.items() if k != "history"}
             eps = r.get("eps_rdf")
             eps_s = "-" if eps is None else f"{100 * eps:.3f} ± {100 * r['eps_rdf_sem']:.3f}"
             if "failed" in r:
