@@ -62,6 +62,25 @@ GROWN_METHODS = ("network", "re-from-network")
 CURVES = ("network", "cg", "network+re", "simplex", "votca-simplex")
 
 
+def invocation(script: str, argv: list[str] | None, lock: str | None) -> str:
+    """The command line of ``benchmarks/<script>`` as run, the lock file's path (this
+    machine's) written as ``$TMPDIR/deepilst-md.lock``."""
+    args = " ".join(argv or sys.argv[1:])
+    if lock:
+        args = args.replace(lock, "$TMPDIR/deepilst-md.lock")
+    return f"python benchmarks/{script} " + args
+
+
+def table_protocol(table: dict):
+    """The CGProtocol of a committed table (its ``provenance.cg_protocol``), for checks that
+    must run exactly as the table's records were."""
+    from deepilst.fit import CGProtocol
+
+    pt = table["provenance"]["cg_protocol"]
+    return CGProtocol(n_particles=pt["n_particles"], equil_ps=pt["equil_ps"],
+                      prod_ps=pt["prod_ps"], engine=pt["engine"])
+
+
 def load_target(name: str):
     from deepilst.fit import Target
 
@@ -312,10 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
     protocol = CGProtocol(n_particles=CG_BEADS, equil_ps=50.0, prod_ps=a.prod_ps, engine="gromacs")
     res_file = ROOT / "benchmarks" / "results" / "cg_table.json"
-    args = " ".join(argv or sys.argv[1:])
-    if a.lock:  # the lock file's path is this machine's
-        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
-    command = "python benchmarks/cg_table.py " + args
+    command = invocation("cg_table.py", argv, a.lock)
     if a.restore_records and res_file.exists():
         old = json.loads(res_file.read_text())
         made_by = old["provenance"].get("records", {})

@@ -50,6 +50,7 @@ def check(name: str, table: dict, protocol) -> dict:
     from cg_table import load_target
 
     from deepilst.fit import CGEvaluator
+    from deepilst.fit.relent import gradient_chi2
 
     acc = table["acceptance"][name]
     best_m = acc["best_baseline"]
@@ -61,14 +62,14 @@ def check(name: str, table: dict, protocol) -> dict:
     n = e.n_particles
     g = np.asarray(e.gradient, dtype=float)
     cov = np.asarray(e.gradient_cov, dtype=float)
-    chi2 = float(g @ np.linalg.pinv(cov, hermitian=True) @ g)
+    chi2 = gradient_chi2(g, cov)
     d = np.array([re["C12"] - best["C12"], re["C6"] - best["C6"]])
     slope = float(g @ d) / n
     slope_sd = math.sqrt(max(float(d @ cov @ d), 0.0)) / n
     g_re = np.asarray(re["gradient"], dtype=float)
     n_re = int(re.get("n_particles") or n)
     var_re = float(np.sum((np.asarray(re["gradient_err"], dtype=float) * d) ** 2)) / n_re**2
-    trap = -0.5 * (float(g @ d) / n + float(g_re @ d) / n_re)
+    trap = -0.5 * (slope + float(g_re @ d) / n_re)
     trap_sd = 0.5 * math.sqrt(slope_sd**2 + var_re)
     return {"best_baseline": best_m, "C12": best["C12"], "C6": best["C6"],
             "T_reduced": e.T_reduced, "n_particles": n,
@@ -102,35 +103,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lock", default=None, help="hold this file with flock during each run")
     a = ap.parse_args(argv)
     import openmm
+    from cg_table import invocation, table_protocol
 
     from deepilst import __version__
     from deepilst.fileio import held, json_safe, write_json_atomic
-    from deepilst.fit import CGProtocol
 
     table = json.loads(TABLE.read_text())
-    prov_t = table["provenance"]["cg_protocol"]
-    protocol = CGProtocol(n_particles=prov_t["n_particles"], equil_ps=prov_t["equil_ps"],
-                          prod_ps=prov_t["prod_ps"], engine=prov_t["engine"])
-    args = " ".join(argv or sys.argv[1:])
-    if a.lock:
-        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
+    protocol = table_protocol(table)
+    command = invocation("re_at_best.py", argv, a.lock)
     rows = {}
     for name in a.molecules:
         f = RUNS / f"{name}.json"
         if not f.exists():
             with held(a.lock):
                 out = check(name, table, protocol)
-            out["command"] = "python benchmarks/re_at_best.py " + args
+            out["command"] = command
             f.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(f, json_safe(out), indent=1)
         rows[name] = json.loads(f.read_text())
         r = rows[name]
         print(f"{name}: {r['best_baseline']} chi2 {r['chi2']:.3g}, dS/bead towards RE "
               f"{r['dS_toward_re']:.3g} +- {r['dS_toward_re_sem']:.2g}", flush=True)
-    prov = {"command": "python benchmarks/re_at_best.py " + args,
+    prov = {"command": command,
             "versions": {"deepilst": __version__, "python": platform.python_version(),
                          "numpy": np.__version__, "openmm": openmm.__version__},
-            "seed": SEED, "cg_protocol": prov_t,
+            "seed": SEED, "cg_protocol": table["provenance"]["cg_protocol"],
             "table_records": {n: table["provenance"]["records"][n][r["best_baseline"]]
                               for n, r in rows.items()},
             "machine": f"{platform.machine()}, 2 cores; one run at a time",

@@ -124,19 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lock", default=None, help="hold this file with flock during each fit")
     a = ap.parse_args(argv)
     import openmm
+    from cg_table import invocation, table_protocol
 
     from deepilst import __version__
     from deepilst.fileio import held, json_safe, write_json_atomic
-    from deepilst.fit import CGProtocol
 
     table = json.loads(TABLE.read_text())
-    pt = table["provenance"]["cg_protocol"]
-    protocol = CGProtocol(n_particles=pt["n_particles"], equil_ps=pt["equil_ps"],
-                          prod_ps=pt["prod_ps"], engine=pt["engine"])
-    args = " ".join(argv or sys.argv[1:])
-    if a.lock:
-        args = args.replace(a.lock, "$TMPDIR/deepilst-md.lock")
-    command = "python benchmarks/re_start_runs.py " + args
+    protocol = table_protocol(table)
+    command = invocation("re_start_runs.py", argv, a.lock)
     for seed in a.seeds:  # seed outermost: an interrupted job leaves balanced results
         for name in a.molecules:
             for start in a.starts:
@@ -156,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             "commands": sorted({f.get("command", "") for f in fits}),
             "versions": {"deepilst": __version__, "python": platform.python_version(),
                          "numpy": np.__version__, "openmm": openmm.__version__},
-            "seed_base": SEED_BASE, "cg_protocol": pt,
+            "seed_base": SEED_BASE, "cg_protocol": table["provenance"]["cg_protocol"],
             "machine": f"{platform.machine()}, 2 cores; one fit at a time",
             "wall_s_total": sum(f["wall_s"] for f in fits)}
     write_json_atomic(OUT, json_safe({"provenance": prov, "summary": summ, "fits": fits,
