@@ -14,6 +14,7 @@ from deepilst.md.tabulated import TableAccumulator
 from deepilst.potentials import LJParams
 from deepilst.rdf import RDFAccumulator
 from deepilst.thermo import energy_tail, pressure_tail
+from tests.conftest import needs_gmx
 
 C12, C6 = 9.70e-6, 6.22e-3
 TINY = Protocol(equil_ps=10, prod_ps=40, n_particles=300)
@@ -103,3 +104,78 @@ def test_lj_tabulate_refuses_nothing_physical_and_table_validates():
         PairTable((0.3, 0.2, 0.4, 0.5), (1.0, 0.0, 0.0, 0.0))
     t = PairTable.from_potential(LJParams(C12, C6).tabulate(1.0))
     assert t.potential().energy(np.array([2.0]))[0] == 0.0
+
+
+def _repulsion_table(c12: float = 2.44e-6, rc: float = 0.936) -> PairTable:
+    r = np.arange(0.25 * rc, rc + 0.001, 0.002)
+    r[-1] = rc
+    return PairTable(tuple(r), tuple(c12 / r**12))
+
+
+def test_a_pure_repulsion_table_is_recognised_and_nothing_else():
+    assert _repulsion_table().repulsion_c12 == pytest.approx(2.44e-6, rel=1e-12)
+    spec = SimSpec(345.0, 13.7, C12, C6, protocol=TINY)
+    assert _lj_table(spec).repulsion_c12 is None  # C6 != 0
+    r = np.linspace(0.3, 0.9, 50)
+    assert PairTable(tuple(r), tuple(2.44e-6 / r**12 * (1 + 1e-6 * r))).repulsion_c12 is None
+    assert PairTable(tuple(r), tuple(2.44e-6 / r**11)).repulsion_c12 is None
+
+
+def test_gromacs_runs_a_pure_repulsion_table_as_lj_with_c6_zero_and_no_tail():
+    from deepilst.md.gromacs_engine import mdp, topology
+
+    spec = SimSpec(345.0, 13.7, C12, C6, engine="gromacs", protocol=TINY,
+                   table=_repulsion_table())  # accepted: no ParameterError
+    top = topology(spec).splitlines()
+    line = top[top.index("[ atomtypes ]") + 2].split()
+    assert float(line[4]) == 0.0 and float(line[5]) == pytest.approx(2.44e-6, rel=1e-8)
+    m = mdp(spec)
+    assert "DispCorr        = no" in m and "vdw-modifier    = None" in m
+    assert f"rvdw            = {0.936:.6f}" in m
+    assert "DispCorr        = EnerPres" in mdp(replace(spec, table=None))
+
+
+def test_openmm_runs_a_pure_repulsion_table_as_the_same_potential():
+    """The analytic force (C12 / r^12) and the spline of the same table give one energy."""
+    import openmm as mm
+
+    from deepilst.md.openmm_engine import _spline_force, table_force
+    from deepilst.md.system import lattice_positions
+
+    spec = SimSpec(345.0, 13.7, C12, C6, engine="openmm", protocol=TINY,
+                   table=_repulsion_table())
+    energies = []
+    for force in (table_force(spec), _spline_force(spec)):
+        force.setNonbondedMethod(mm.CustomNonbondedForce.CutoffPeriodic)
+        for _ in range(force.getNumParticles(), 300):
+            force.addParticle([])
+        s = mm.System()
+        for _ in range(300):
+            s.addParticle(28.0)
+        L = spec.box_length
+        s.setDefaultPeriodicBoxVectors(mm.Vec3(L, 0, 0), mm.Vec3(0, L, 0), mm.Vec3(0, 0, L))
+        s.addForce(force)
+        ctx = mm.Context(s, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(lattice_positions(300, L, 1))
+        energies.append(ctx.getState(getEnergy=True).getPotentialEnergy()._value)
+    assert "c12" in table_force(spec).getEnergyFunction()
+    assert energies[0] == pytest.approx(energies[1], rel=1e-5)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_a_pure_repulsion_runs_alike_in_gromacs_and_openmm():
+    """The same C12 r^-12 table (F2's relative-entropy answer, cut at 3 kB T lengths), 300
+    beads, 10 + 40 ps in each engine: g within its errors, U and P within 3 standard errors."""
+    spec = SimSpec(345.0, 13.7, C12, C6, protocol=TINY, table=_repulsion_table())
+    a = run_simulation(replace(spec, engine="gromacs", seed=3))
+    b = run_simulation(replace(spec, engine="openmm", seed=4))
+    assert a.record["engine"] == "gromacs" and b.record["engine"] == "openmm"
+    assert a.record["tail"] == {"energy": 0.0, "pressure": 0.0}
+    m = (a.g > 0.05) & np.isfinite(b.g)
+    z = (a.g[m] - b.g[m]) / np.hypot(a.g_err[m], b.g_err[m])
+    assert np.mean(z**2) < 1.6
+    assert abs(a.U.mean - b.U.mean) < 3 * np.hypot(a.U.sem, b.U.sem)
+    assert abs(a.P.mean - b.P.mean) < 3 * np.hypot(a.P.sem, b.P.sem)
+    # GROMACS ran what the analysis assumed: its energy equals ours from the frames
+    assert a.record["energy_frames"]["mean"] == pytest.approx(a.U.mean, abs=2e-3)

@@ -1,5 +1,7 @@
 """GROMACS backend (``gmx`` on PATH): NVT Nose-Hoover with leap-frog, plain cutoff at r_c
 (``vdw-modifier = None``: forces and energies truncated, as in OpenMM), ``DispCorr = EnerPres``.
+A spec with a table runs only when the table is a pure repulsion C12 r^-12 (LJ with C6 = 0, cut
+at the table's end, ``DispCorr = no``); other tables need OpenMM.
 
 Frames go to a temporary uncompressed .trr that is read and analysed *while mdrun runs* (each
 frame as soon as all its bytes are on disk), so the analysis overlaps the MD on a second core.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineRun, EngineUnavailable, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
@@ -45,15 +48,19 @@ def write_gro(path: Path, pos: np.ndarray, box: float, name: str = "LJ") -> None
 
 
 def topology(spec: SimSpec, name: str = "LJ") -> str:
-    """GROMACS topology of N LJ particles with C6/C12 given directly (comb-rule 1)."""
+    """GROMACS topology of N LJ particles with C6/C12 given directly (comb-rule 1); for a spec
+    whose table is a pure repulsion C12 r^-12, that C12 and C6 = 0."""
     m = spec.protocol.mass
+    c12, c6 = spec.c12, spec.c6
+    if spec.table is not None:
+        c12, c6 = _repulsion_c12(spec), 0.0
     return f"""[ defaults ]
 ; nbfunc comb-rule gen-pairs fudgeLJ fudgeQQ
   1      1         no        1.0     1.0
 
 [ atomtypes ]
 ; name mass charge ptype C6 C12
-  {name}  {m:.5f}  0.0  A  {spec.c6:.8e}  {spec.c12:.8e}
+  {name}  {m:.5f}  0.0  A  {c6:.8e}  {c12:.8e}
 
 [ moleculetype ]
   {name}  1
@@ -110,10 +117,20 @@ def trr_layout(head: bytes) -> tuple[int, int, int, str]:
     return x_off, x_off + x + v + f, natoms, ">f4" if real == 4 else ">f8"
 
 
+def _repulsion_c12(spec: SimSpec) -> float:
+    c12 = spec.table.repulsion_c12
+    if c12 is None:
+        raise ParameterError("GROMACS runs a tabulated pair potential only when it is a pure "
+                             "C12 r^-12 repulsion: use engine 'openmm'")
+    return c12
+
+
 def mdp(spec: SimSpec, output: bool = True) -> str:
     """The .mdp of a run: equilibration and production in one trajectory (positions every
-    ``sample_every`` steps to an uncompressed .trr, energies to the .edr)."""
+    ``sample_every`` steps to an uncompressed .trr, energies to the .edr). A table run (pure
+    C12 r^-12, cut at the table's end) has no dispersion correction, as tables have none."""
     k = spec.protocol.sample_every
+    disp = "EnerPres" if spec.table is None else "no"
     nout = k if output else 0
     # Nose-Hoover is applied every step: with nsttcouple = 10 and dt = 5 fs (50 fs against
     # tau_t = 0.2 ps) argon blew up within 2 ps in our tests; nsttcouple = 1 is stable.
@@ -133,7 +150,7 @@ vdw-modifier    = None
 rvdw            = {spec.rc:.6f}
 coulombtype     = cut-off
 rcoulomb        = {spec.rc:.6f}
-DispCorr        = EnerPres
+DispCorr        = {disp}
 tcoupl          = nose-hoover
 tc-grps         = System
 tau-t           = {spec.protocol.tau_t}

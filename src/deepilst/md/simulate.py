@@ -71,9 +71,11 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     Raises :class:`SimulationError` on any failure; nothing is written here.
     """
     table = spec.table
+    # a general table needs OpenMM; a pure C12 r^-12 one is LJ with C6 = 0 for any engine
+    general_table = table is not None and table.repulsion_c12 is None
     if engine is None:
-        engine = get_engine("openmm" if table is not None and spec.engine == "auto" else spec.engine)
-    if table is not None and engine.name != "openmm":
+        engine = get_engine("openmm" if general_table and spec.engine == "auto" else spec.engine)
+    if general_table and engine.name != "openmm":
         raise ParameterError(f"engine {engine.name!r} cannot run a tabulated pair potential: use "
                              "engine 'openmm'")
     n = spec.protocol.n_particles
@@ -136,7 +138,8 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     u_engine = np.asarray(run.potential, dtype=float) / n
     if run.pressure is not None:
         p_engine = np.asarray(run.pressure, dtype=float)
-        p_source = f"{engine.name} (engine virial + dispersion correction)"
+        p_source = f"{engine.name} (engine virial" + (
+            " + dispersion correction)" if table is None else ", no tail)")
     else:
         p_engine = p_frames
         p_source = "deepilst pair virial of the production frames + tail correction"

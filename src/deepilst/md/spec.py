@@ -7,6 +7,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 from deepilst.errors import ParameterError
 from deepilst.potentials import LJParams, TabulatedPotential
 from deepilst.units import ARGON_MASS, KB, RC_SIGMA, check_positive
@@ -66,7 +68,9 @@ class PairTable:
     """A tabulated pair potential as a run carries it: u [kJ/mol] at increasing r [nm].
 
     The run's cutoff is the table's last r (u = 0 beyond, no tail correction); below its first
-    r the potential continues linearly with the slope of its first interval.
+    r the potential continues linearly with the slope of its first interval. A table that is a
+    pure repulsion C12 r^-12 (:attr:`repulsion_c12`) is an LJ pair with C6 = 0, which GROMACS
+    runs too.
     """
 
     r: tuple[float, ...]
@@ -90,14 +94,28 @@ class PairTable:
         """End of the table = the cutoff of a run with it, nm."""
         return self.r[-1]
 
+    @property
+    def repulsion_c12(self) -> float | None:
+        """C12 [kJ mol^-1 nm^12] when every point of the table is C12 r^-12 (relative 1e-9),
+        else None. Such a table is the LJ pair (C12, C6 = 0) truncated at the table's end:
+        engines run it without a table (GROMACS by its LJ kernels, OpenMM analytically); below
+        the first point it is then r^-12 instead of the linear continuation, which matters
+        only where u is already above (r_max / r_0)^12 of u(r_max)."""
+        r = np.asarray(self.r)
+        c = np.asarray(self.u) * r**12
+        if not (np.all(np.isfinite(c)) and c[0] > 0):
+            return None
+        return float(c.mean()) if float(np.ptp(c)) <= 1e-9 * float(c.mean()) else None
+
 
 @dataclass(frozen=True)
 class SimSpec:
     """One state point: temperature [K], density [nm^-3], C12, C6, engine, seed, protocol.
 
-    With ``table`` the particles interact through that tabulated potential instead (OpenMM
-    only), truncated at the table's end; C12 and C6 are then a reference LJ that sets the time
-    step and the reduced state reported with the run. Specs without a table have the same keys
+    With ``table`` the particles interact through that tabulated potential instead (OpenMM;
+    GROMACS too when the table is a pure repulsion C12 r^-12), truncated at the table's end;
+    C12 and C6 are then a reference LJ that sets the time step and the reduced state reported
+    with the run. Specs without a table have the same keys
     and records as before tables existed.
     """
 
@@ -110,7 +128,7 @@ class SimSpec:
     protocol: Protocol = field(default_factory=Protocol)
     #: free-form labels carried into the record (design name, index, expansion targets)
     tags: tuple[tuple[str, str], ...] = ()
-    #: a tabulated pair potential replacing the LJ one (OpenMM only)
+    #: a tabulated pair potential replacing the LJ one (OpenMM; GROMACS for pure C12 r^-12)
     table: PairTable | None = None
 
     def __post_init__(self) -> None:
@@ -122,10 +140,12 @@ class SimSpec:
             raise ParameterError(f"engine must be auto, gromacs or openmm, got {self.engine!r}")
         if isinstance(self.table, dict):
             object.__setattr__(self, "table", PairTable(**self.table))
-        if self.table is not None and self.engine == "gromacs":
+        if self.table is not None and self.engine == "gromacs" \
+                and self.table.repulsion_c12 is None:
             raise ParameterError(
                 "engine 'gromacs' cannot run a tabulated pair potential (GROMACS 2022's Verlet "
-                "scheme has no tabulated non-bonded potentials): use engine 'openmm' or 'auto'")
+                "scheme has no tabulated non-bonded potentials; only a pure C12 r^-12 table runs "
+                "there, as LJ with C6 = 0): use engine 'openmm' or 'auto'")
         if self.rc >= 0.5 * self.box_length:
             raise ParameterError(
                 f"box too small: cutoff {self.rc:.3f} nm >= half box {0.5 * self.box_length:.3f} nm"
