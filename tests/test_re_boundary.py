@@ -76,6 +76,21 @@ def test_boundary_search_finds_the_root_from_a_wrong_slope(seed):
     assert all(abs(r["dS_dlogC12"]) < 1.96 * r["dS_dlogC12_err"] for r in rows[-2:])
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_boundary_search_widens_its_steps_from_a_start_far_off(seed):
+    """C2H6 from the network's answer started 27x below the root's C12 (log 3.3): with steps
+    of at most 0.5 the first run near the root was the 8th; the limit doubles while f keeps
+    its sign, so it is the 4th."""
+    t_star = math.log(6.9e-5)
+    ev, calls = _fake_boundary(t_star, a=40.0, noise=1.0, d6=5.0, seed=seed)
+    e, ok, rows = boundary_search(ev, 6.9e-5 / 27.0, slope=40.0)
+    assert ok and abs(math.log(calls[3]) - t_star) < 0.2  # near the root at the 4th run
+    assert len(rows) <= 9  # confirming |f| < 1.96 errors twice takes 1-5 more (seeds 0-5)
+    assert max(abs(math.log(c) - math.log(calls[i - 1])) for i, c in enumerate(calls)
+               if i) <= 2.0 + 1e-9  # the limit grew 0.5 -> 1 -> 2, no further
+    assert abs(math.log(rows[-1]["C12"]) - t_star) < 4 * 1.0 / 40.0
+
+
 def test_boundary_search_gives_up_on_a_gradient_that_never_vanishes():
     ev, calls = _fake_boundary(math.log(1e-5), a=0.0, noise=1e-3, d6=5.0)
     ev.run_repulsive = lambda c12, _f=ev.run_repulsive: SimpleNamespace(

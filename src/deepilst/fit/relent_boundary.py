@@ -29,15 +29,18 @@ Z_95 = 1.959963984540054
 
 
 def boundary_search(ev: CGEvaluator, c12: float, slope: float, max_iter: int = 15,
-                    radius: float = 0.5, n_pass: int = 2
+                    radius: float = 0.5, n_pass: int = 2, max_radius: float = 4.0
                     ) -> tuple[CGEvaluation | None, bool, list[dict]]:
     """Minimise the relative entropy over C12 on the boundary C6 = 0 (pure repulsion, see the
     module notes), from ``c12`` with ``slope`` the second derivative of S in log C12 there (any
     positive guess). Each step is one run; the root of f = dS/dlog C12 is bracketed as soon as
     f changes sign and the slope re-estimated by secant when two f differ beyond their noise.
-    Returns (last run, converged: |f| < 1.96 standard errors at ``n_pass`` successive runs,
-    one row per run)."""
+    Steps in log C12 are at most ``radius``; the limit doubles (up to ``max_radius``) after a
+    step it cut short when f keeps its sign, so a start far from the root (C2H6 from the
+    network's answer: C12 27x too small) gets there in a few runs. Returns (last run,
+    converged: |f| < 1.96 standard errors at ``n_pass`` successive runs, one row per run)."""
     t = math.log(c12)
+    clipped = False
     slope = slope if slope > 0 and np.isfinite(slope) else math.nan
     lo, hi = -math.inf, math.inf
     rows: list[dict] = []
@@ -65,6 +68,8 @@ def boundary_search(ev: CGEvaluator, c12: float, slope: float, max_iter: int = 1
             return last, True, rows
         if passes:  # zero within its error: confirm it with one more run at the same point
             continue
+        if clipped and prev is not None and math.copysign(1.0, f) == math.copysign(1.0, prev[1]):
+            radius = min(2.0 * radius, max_radius)  # the last full step fell short: go further
         if f > 0:
             hi = min(hi, t)
         else:
@@ -74,6 +79,7 @@ def boundary_search(ev: CGEvaluator, c12: float, slope: float, max_iter: int = 1
             slope = (f - prev[1]) / (t - prev[0])
         prev = (t, f, sf)
         step = -f / slope if np.isfinite(slope) else -math.copysign(radius, f)
+        clipped = abs(step) >= radius
         step = max(-radius, min(radius, step))
         t_new = t + step
         if np.isfinite(lo) and np.isfinite(hi) and not lo < t_new < hi:
