@@ -141,7 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-seed", type=int, default=26)
     ap.add_argument("--exclude-seeds", type=int, nargs="*", default=[24, 25])
     a = ap.parse_args(argv)
-    from deepilst import __version__
     from deepilst.fileio import json_safe, write_json_atomic
 
     runs = RUNS / f"s{a.state_seed}"
@@ -157,11 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"state {i}: T* {r['T_reduced']:.3g} rho* {r['rho_reduced']:.3g} from {r['from']} "
               f"runs {r['md_runs']} z {r['z']} C12 {r['C12_err_pct']:+.2f} % C6 "
               f"{r['C6_err_pct']:+.2f} %", flush=True)
-    import openmm
 
+    from provenance import versions
     out = {"provenance": {"command": "python benchmarks/cg_screen_lj.py " + " ".join(argv or sys.argv[1:]),
-                          "versions": {"deepilst": __version__, "python": platform.python_version(),
-                                       "numpy": np.__version__, "openmm": openmm.__version__},
+                          "versions": versions("openmm", gromacs=True),
                           "state_seed": a.state_seed, "excluded_seeds": a.exclude_seeds,
                           "md_seed": f"{SEED} + state index",
                           "data": "data/fresh_test.h5",

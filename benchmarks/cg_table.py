@@ -324,7 +324,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="hold this file with flock during each (molecule, method), so that "
                     "other MD jobs interleave and no method's wall time includes theirs")
     a = ap.parse_args(argv)
-    from deepilst import __version__
     from deepilst.errors import DeepILSTError
     from deepilst.fileio import held, json_safe, write_json_atomic, write_text_atomic
     from deepilst.fit import CGProtocol
@@ -369,13 +368,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} {m}: eps_rdf {out.get('eps_rdf')} runs {out.get('md_runs_total')} "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)
     rep = report(list(MOLECULES))  # every molecule with results, not only this invocation's
-    import openmm
 
     if a.report_only and res_file.exists():  # keep the command that made the last records
         command = json.loads(res_file.read_text())["provenance"].get("command", command)
+    from provenance import versions
     prov = {"command": command,
-            "versions": {"deepilst": __version__, "python": platform.python_version(),
-                         "numpy": np.__version__, "openmm": openmm.__version__},
+            "versions": versions("openmm", gromacs=True),
             "seed": SEED, "poor_start": {"C12": POOR_START[0], "C6": POOR_START[1]},
             "cg_protocol": {"n_particles": protocol.n_particles, "equil_ps": protocol.equil_ps,
                             "prod_ps": protocol.prod_ps, "engine": protocol.engine,

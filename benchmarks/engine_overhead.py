@@ -30,9 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from deepilst import __version__
 from deepilst.md import Protocol, SimSpec
 from deepilst.md.simulate import get_engine, resolve_engine
 from deepilst.runner import generate
@@ -119,13 +116,8 @@ def main() -> None:
               f"{atom_steps / row['generate_s']:.3g} atom-steps/s, ratio {ratio:.3f} "
               f"[{min(ratios):.3f}, {max(ratios):.3f}] over {a.repeats} repeats, "
               f"best/best {row['ratio_best']:.3f}", flush=True)
-    versions = {"deepilst": __version__, "python": platform.python_version(),
-                "numpy": np.__version__}
-    for mod in ("numba", "scipy", "openmm"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            pass
+    import provenance
+    versions = provenance.versions("numba", "scipy", "openmm")
     args = [f"--engines {a.engines}", f"--n-systems {a.n_systems}", f"--repeats {a.repeats}"]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({

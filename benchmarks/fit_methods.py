@@ -287,7 +287,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report() -> None:
-    from deepilst import __version__
     from deepilst.fileio import json_safe, write_json_atomic
 
     results, com = {}, {}
@@ -301,10 +300,10 @@ def report() -> None:
                                                   "n_molecules")}
             com[name]["force_field"] = meta.get("force_field", {}).get("description")
     tgt = json.loads(target_path().read_text())
+    from provenance import versions
     prov = {"command": "python benchmarks/fit_methods.py report (after the steps in the "
                        "module docstring; COM targets from data/cg_targets)",
-            "versions": {"deepilst": __version__, "python": platform.python_version(),
-                         "numpy": np.__version__, **tgt.get("versions", {})},
+            "versions": {**versions(), **tgt.get("versions", {})},
             "seed": SEED, "target": {"potential": f"Mie {MIE['n']}-{MIE['m']}", **MIE, "T": T,
                                      "rho": RHO, "mass": MASS, "n_particles": 1000,
                                      "equil_ps": 50, "prod_ps": 1000, "engine": "openmm",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -148,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {', '.join(missing)} missing: run `bash scripts/make_fresh_sets.sh` first",
               file=sys.stderr)
         return 2
-    from deepilst import __version__
     from deepilst.dataset.schema import file_sha256 as _sha256
     from deepilst.fileio import json_safe, write_json_atomic, write_text_atomic
     from deepilst.model.evaluate import evaluate_files, parity_plot
@@ -166,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     for s, path in SETS.items():
         res[s]["fit"] = _fit_metrics(_fit_rows(s, path))
     models_dir = ROOT / "src" / "deepilst" / "shipped_models"
+    from provenance import versions
     prov = {"command": "python benchmarks/fresh_sets.py",
-            "versions": {"deepilst": __version__, "python": platform.python_version(),
-                         "numpy": np.__version__},
+            "versions": versions(),
             "datasets": {s: {"file": str(p.relative_to(ROOT)), "sha256": _sha256(p),
                              "info": json.loads(p.with_suffix(".info.json").read_text())
                              if p.with_suffix(".info.json").exists() else None}

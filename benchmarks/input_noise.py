@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -226,7 +225,6 @@ def md_part(model, specs, runs: Path, draws: int) -> dict:
 def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: float,
              n_synthetic: int, set_name: str = "a") -> None:
     """Score everything and write ``benchmarks/results/<the set's file>``."""
-    from deepilst import __version__
     from deepilst.fileio import write_json_atomic
     from deepilst.model import input_noise
     from deepilst.predict import load_model
@@ -234,6 +232,7 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
     t0 = time.time()
     _, rng_seed, seed0, results_file, _ = SETS[set_name]
     model = load_model(model_name)
+    from provenance import versions
     doc = {
         "issue": "13 item 2: intervals that know the input's noise",
         "command": "python benchmarks/input_noise.py " + " ".join(
@@ -259,8 +258,7 @@ def evaluate(specs, runs: Path, model_name: str | None, draws: int, md_wall: flo
                            "true rate of 0.95 (binomial_band_at_95)",
         "synthetic": synthetic(model, n_synthetic, draws) if n_synthetic > 0 else None,
         "md": md_part(model, specs, runs, draws),
-        "versions": {"deepilst": __version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
+        "versions": versions(),
     }
     doc["md"]["md_wall_s_this_invocation"] = md_wall
     doc["eval_wall_s"] = time.time() - t0

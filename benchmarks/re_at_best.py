@@ -102,10 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--molecules", nargs="+", default=["CO", "F2", "CH4", "N2", "C2H6"])
     ap.add_argument("--lock", default=None, help="hold this file with flock during each run")
     a = ap.parse_args(argv)
-    import openmm
     from cg_table import invocation, table_protocol
 
-    from deepilst import __version__
     from deepilst.fileio import held, json_safe, write_json_atomic
 
     table = json.loads(TABLE.read_text())
@@ -124,9 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         r = rows[name]
         print(f"{name}: {r['best_baseline']} chi2 {r['chi2']:.3g}, dS/bead towards RE "
               f"{r['dS_toward_re']:.3g} +- {r['dS_toward_re_sem']:.2g}", flush=True)
+    from provenance import versions
     prov = {"command": command,
-            "versions": {"deepilst": __version__, "python": platform.python_version(),
-                         "numpy": np.__version__, "openmm": openmm.__version__},
+            "versions": versions("openmm", gromacs=True),
             "seed": SEED, "cg_protocol": table["provenance"]["cg_protocol"],
             "table_records": {n: table["provenance"]["records"][n][r["best_baseline"]]
                               for n, r in rows.items()},

@@ -123,10 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
     ap.add_argument("--lock", default=None, help="hold this file with flock during each fit")
     a = ap.parse_args(argv)
-    import openmm
     from cg_table import invocation, table_protocol
 
-    from deepilst import __version__
     from deepilst.fileio import held, json_safe, write_json_atomic
 
     table = json.loads(TABLE.read_text())
@@ -147,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"{out['converged']}, {out['wall_s']:.0f} s", flush=True)
     fits = [json.loads(f.read_text()) for f in sorted(RUNS.glob("*/*.json"))]
     summ = summarise(fits)
+    from provenance import versions
     prov = {"command": command,
             "commands": sorted({f.get("command", "") for f in fits}),
-            "versions": {"deepilst": __version__, "python": platform.python_version(),
-                         "numpy": np.__version__, "openmm": openmm.__version__},
+            "versions": versions("openmm", gromacs=True),
             "seed_base": SEED_BASE, "cg_protocol": table["provenance"]["cg_protocol"],
             "machine": f"{platform.machine()}, 2 cores; one fit at a time",
             "wall_s_total": sum(f["wall_s"] for f in fits)}
