@@ -70,6 +70,20 @@ def test_domain(fe):
     assert fe.covers(np.array([2.27, 1.0]), np.array([0.7, 0.3])).tolist() == [True, False]
 
 
+def test_states_far_outside_the_hull_are_flagged_without_warnings(fe):
+    """Polishing the eps_KL map's minimum for C2H6 (the network's answer at T* 3.5e5 on the
+    map) wandered to T* 6e232, rho* 4e55, where the correction's powers of rho* overflow: that
+    gives inf or nan, silently, which the polish counts as worse, and covers() says False."""
+    import warnings
+
+    t, r = np.array([5.9e232, 2.0]), np.array([3.6e55, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fe.correction(t, r)
+        fe.helmholtz(t, r)
+        assert list(fe.covers(t, r)) == [False, True]
+
+
 def test_missing_correction_file(tmp_path):
     with pytest.raises(ModelError, match="free_energy_check"):
         LJFreeEnergy.load(tmp_path / "none.json")

@@ -105,11 +105,15 @@ class Correction:
         for j in range(1, n_tau):
             dtj[:, j] = C.chebval(s, C.chebder(np.eye(n_tau)[j]))
         dtj *= np.where(inside, 2.0 / (self.tau_max - self.tau_min), 0.0)[:, None]
-        xi = np.stack([x**i for i in range(1, n_rho + 1)], axis=1)  # (n, n_rho)
-        i = np.arange(1, n_rho + 1)
-        val = (xi[:, :, None] * tj[:, None, :]).reshape(len(t), -1)
-        du = (-(xi[:, :, None]) * dtj[:, None, :]).reshape(len(t), -1)
-        dz = ((i * xi)[:, :, None] * tj[:, None, :]).reshape(len(t), -1)
+        # far outside the fitted hull (rho* of 1e3 and more, e.g. C2H6's network answer at
+        # T* 3.5e5 on a map) the powers overflow to inf or nan without a warning: such states
+        # are what :meth:`LJFreeEnergy.covers` flags
+        with np.errstate(over="ignore", invalid="ignore"):
+            xi = np.stack([x**i for i in range(1, n_rho + 1)], axis=1)  # (n, n_rho)
+            i = np.arange(1, n_rho + 1)
+            val = (xi[:, :, None] * tj[:, None, :]).reshape(len(t), -1)
+            du = (-(xi[:, :, None]) * dtj[:, None, :]).reshape(len(t), -1)
+            dz = ((i * xi)[:, :, None] * tj[:, None, :]).reshape(len(t), -1)
         return val, du, dz
 
     def __call__(self, T_reduced, rho_reduced) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,7 +121,8 @@ class Correction:
         shape = np.broadcast_shapes(np.shape(T_reduced), np.shape(rho_reduced))
         t, r = (np.broadcast_to(np.asarray(v, float), shape).ravel() for v in (T_reduced, rho_reduced))
         c = self.coef.ravel()
-        return tuple((m @ c).reshape(shape) for m in self.design(t, r))
+        with np.errstate(over="ignore", invalid="ignore"):  # see design()
+            return tuple((m @ c).reshape(shape) for m in self.design(t, r))
 
     def to_json(self) -> dict:
         return {"coef": self.coef.tolist(), "tau_min": self.tau_min, "tau_max": self.tau_max,
