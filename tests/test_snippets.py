@@ -139,3 +139,34 @@ def test_bad_parameters_raise_parameter_error():
         snippets(-1.0, C6)
     with pytest.raises(ParameterError, match="C6"):
         snippets(C12, float("inf"))
+
+
+@pytest.mark.skipif(shutil.which("gmx") is None, reason="GROMACS not installed")
+def test_pure_repulsion_snippets_run_where_the_automatic_buffer_blew_up(tmp_path):
+    """F2's relative-entropy answer on C6 = 0 (C12 2.4517e-6, rc 0.9364 nm), 1000 beads at
+    13.7 nm^-3 from the start that blew up with GROMACS' automatic pair-list buffer (seed
+    2035): the printed topology and mdp lines run 300 steps at 345 K."""
+    from deepilst.md.gromacs_engine import write_gro
+    from deepilst.md.system import lattice_positions
+    from deepilst.snippets import gromacs_mdp_repulsion, gromacs_topology
+
+    c12, rc, n = 2.4517056433020727e-06, 0.9363520709132369, 1000
+    box = (n / 13.7) ** (1 / 3)
+    write_gro(tmp_path / "conf.gro", lattice_positions(n, box, 2035), box, name="F2")
+    (tmp_path / "topol.top").write_text(gromacs_topology(c12, 0.0, "F2", 38.0)
+                                        + f"\n[ system ]\nF2\n\n[ molecules ]\nF2 {n}\n")
+    mdp = gromacs_mdp_repulsion(rc)
+    assert _mdp_value(mdp, "DispCorr") == "no" and _mdp_value(mdp, "verlet-buffer-tolerance") == "-1"
+    (tmp_path / "md.mdp").write_text(
+        "integrator = md\ndt = 0.00908775\nnsteps = 300\ntcoupl = nose-hoover\ntc-grps = System\n"
+        "tau-t = 0.2\nref-t = 345\nnsttcouple = 1\ngen-vel = yes\ngen-temp = 345\ngen-seed = 2035\n"
+        "nstcalcenergy = 100\nnstenergy = 100\n" + mdp)
+    for cmd in (["grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top", "-o", "md.tpr"],
+                ["mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1", "-nb", "cpu"]):
+        p = subprocess.run(["gmx", "-quiet", *cmd], cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode == 0, (p.stdout + p.stderr)[-2000:]
+    p = subprocess.run(["gmx", "-quiet", "energy", "-f", "md.edr", "-o", "e.xvg"], cwd=tmp_path,
+                       input="Temperature\n\n", capture_output=True, text=True)
+    t = np.loadtxt([ln for ln in (tmp_path / "e.xvg").read_text().splitlines()
+                    if not ln.startswith(("#", "@"))])[:, 1]
+    assert np.all(np.abs(t - 345.0) < 60.0), t

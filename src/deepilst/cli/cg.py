@@ -53,7 +53,7 @@ def _cg(a: argparse.Namespace) -> int:
     from deepilst.fileio import json_safe
     from deepilst.fit.cgmd import CGProtocol
     from deepilst.md.spec import Protocol
-    from deepilst.snippets import gromacs_topology
+    from deepilst.snippets import gromacs_mdp_repulsion, gromacs_topology
     from deepilst.units import check_positive
 
     check_positive("temperature", a.temperature)
@@ -77,4 +77,7 @@ def _cg(a: argparse.Namespace) -> int:
     else:
         print(rep.format_text())
         print("--- GROMACS topology\n" + gromacs_topology(rep.final.C12, rep.final.C6, a.name, a.mass))
+        boundary = rep.final.extra.get("boundary")
+        if boundary:  # C6 = 0: the mdp lines of the repulsion's own cutoff, as it was run
+            print("--- GROMACS mdp (non-bonded)\n" + gromacs_mdp_repulsion(boundary["rc"]))
     return 0
