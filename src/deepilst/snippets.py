@@ -87,19 +87,24 @@ def gromacs_mdp(rc: float, rc_sigma: float = RC_SIGMA) -> str:
             "DispCorr        = EnerPres\n")
 
 
+#: Pair-list radius beyond the cutoff of a pure repulsion C12 r^-12 in GROMACS, nm
+#: (``verlet-buffer-tolerance = -1``, ``nstlist = 10``): about 3 standard deviations of a
+#: pair's relative motion over 10 steps for F2 at 345 K, and a pair the list misses would lose
+#: a force below 1e-4 kB T/nm (u(rc) = kB T / 3^12). Our boundary runs use it too.
+REPULSION_LIST_BUFFER = 0.1
+
+
 def gromacs_mdp_repulsion(rc: float) -> str:
     """The non-bonded mdp lines of a pure repulsion C12 r^-12 (a relative-entropy answer on the
     boundary C6 = 0 of the LJ family) truncated at ``rc`` [nm], as deepilst ran it: no
     dispersion correction, and a fixed pair-list radius, since with C6 = 0 GROMACS 2022's
     automatic buffer (``verlet-buffer-tolerance`` 0.0005 or its default 0.005) let such runs
     blow up within 100 steps."""
-    from deepilst.md.gromacs_engine import TABLE_LIST_BUFFER
-
     return (f"; deepilst pure repulsion C12 r^-12 truncated at rc = {rc:.4f} nm (C6 = 0)\n"
             "cutoff-scheme   = Verlet\n"
             "verlet-buffer-tolerance = -1\n"
             "nstlist         = 10\n"
-            f"rlist           = {rc + TABLE_LIST_BUFFER:.6f}\n"
+            f"rlist           = {rc + REPULSION_LIST_BUFFER:.6f}\n"
             "vdwtype         = cut-off\n"
             "vdw-modifier    = None\n"
             f"rvdw            = {rc:.6f}\n"

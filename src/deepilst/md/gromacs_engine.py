@@ -28,6 +28,7 @@ from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineRun, EngineUnavailable, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
+from deepilst.snippets import REPULSION_LIST_BUFFER
 from deepilst.xvg import read_xvg
 
 
@@ -117,12 +118,6 @@ def trr_layout(head: bytes) -> tuple[int, int, int, str]:
     return x_off, x_off + x + v + f, natoms, ">f4" if real == 4 else ">f8"
 
 
-#: Pair-list radius beyond the cutoff of a pure-repulsion table run, nm (``nstlist = 10``):
-#: about 3 standard deviations of a pair's relative motion over 10 steps for F2 at 345 K, and
-#: a pair the list misses would lose a force below 1e-4 kB T/nm (u(rc) = kB T / 3^12).
-TABLE_LIST_BUFFER = 0.1
-
-
 def _repulsion_c12(spec: SimSpec) -> float:
     c12 = spec.table.repulsion_c12
     if c12 is None:
@@ -142,8 +137,8 @@ def mdp(spec: SimSpec, output: bool = True) -> str:
     else:
         # With C6 = 0 GROMACS 2022's automatic pair-list buffer (from the drift estimate) let
         # an F2 run (1000 beads, seed 2035) blow up within 100 steps, the same run with a fixed
-        # list radius did not: the list radius is set here, TABLE_LIST_BUFFER beyond rc
-        rlist = min(spec.rc + TABLE_LIST_BUFFER, 0.4999 * spec.box_length)
+        # list radius did not: the list radius is set here, REPULSION_LIST_BUFFER beyond rc
+        rlist = min(spec.rc + REPULSION_LIST_BUFFER, 0.4999 * spec.box_length)
         buffer = (f"verlet-buffer-tolerance = -1\nnstlist         = 10\n"
                   f"rlist           = {max(rlist, spec.rc):.6f}")
     nout = k if output else 0
