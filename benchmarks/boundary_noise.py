@@ -15,7 +15,6 @@ Results: benchmarks/results/boundary_noise.json (no resume: about 1 min for F2).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-TABLE = ROOT / "benchmarks" / "results" / "cg_table.json"
 OUT = ROOT / "benchmarks" / "results" / "boundary_noise.json"
 SEED_BASE = 500  # not cg_table's 2026 nor re_start_runs' 7000 +
 
@@ -35,19 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--lock", default=None, help="hold this file with flock during the runs")
     a = ap.parse_args(argv)
-    from cg_table import invocation, load_target, table_protocol
+    from cg_table import committed_table, invocation, load_target
     from provenance import versions
 
     from deepilst.fileio import held, json_safe, write_json_atomic
     from deepilst.fit import CGEvaluator
 
-    table = json.loads(TABLE.read_text())
+    table, protocol = committed_table()
     rec = table["results"][a.molecule]["re"]
     if rec.get("C6") != 0.0:
         print(f"error: {a.molecule}'s cold-RE answer is not on the boundary C6 = 0",
               file=sys.stderr)
         return 2
-    protocol = table_protocol(table)
     target = load_target(a.molecule)
     runs = []
     t0 = time.perf_counter()

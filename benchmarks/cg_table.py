@@ -46,6 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "data" / "cg_targets"
 RUNS = ROOT / "runs" / "cg_table"
+#: the committed results, which the checks built on the table read back (committed_table)
+RESULTS = ROOT / "benchmarks" / "results" / "cg_table.json"
 MOLECULES = ("CO", "F2", "CH4", "N2", "C2H6")
 METHODS = ("network", "cg", "network+re", "re", "simplex", "ibi", "votca-simplex", "votca-re",
            "re-from-network")
@@ -71,14 +73,15 @@ def invocation(script: str, argv: list[str] | None, lock: str | None) -> str:
     return f"python benchmarks/{script} " + args
 
 
-def table_protocol(table: dict):
-    """The CGProtocol of a committed table (its ``provenance.cg_protocol``), for checks that
-    must run exactly as the table's records were."""
+def committed_table():
+    """The committed results (RESULTS) and their CGProtocol (``provenance.cg_protocol``), for
+    checks that must run exactly as the table's records were: (table dict, CGProtocol)."""
     from deepilst.fit import CGProtocol
 
+    table = json.loads(RESULTS.read_text())
     pt = table["provenance"]["cg_protocol"]
-    return CGProtocol(n_particles=pt["n_particles"], equil_ps=pt["equil_ps"],
-                      prod_ps=pt["prod_ps"], engine=pt["engine"])
+    return table, CGProtocol(n_particles=pt["n_particles"], equil_ps=pt["equil_ps"],
+                             prod_ps=pt["prod_ps"], engine=pt["engine"])
 
 
 def load_target(name: str):
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     from deepilst.fit import CGProtocol
 
     protocol = CGProtocol(n_particles=CG_BEADS, equil_ps=50.0, prod_ps=a.prod_ps, engine="gromacs")
-    res_file = ROOT / "benchmarks" / "results" / "cg_table.json"
+    res_file = RESULTS
     command = invocation("cg_table.py", argv, a.lock)
     if a.restore_records and res_file.exists():
         old = json.loads(res_file.read_text())

@@ -39,7 +39,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 RUNS = ROOT / "runs" / "re_at_best"
-TABLE = ROOT / "benchmarks" / "results" / "cg_table.json"
 OUT = ROOT / "benchmarks" / "results" / "re_at_best.json"
 SEED = 2027  # not cg_table's 2026: a run independent of the baseline's own validation run
 RE_RECORD = "network+re"
@@ -102,12 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--molecules", nargs="+", default=["CO", "F2", "CH4", "N2", "C2H6"])
     ap.add_argument("--lock", default=None, help="hold this file with flock during each run")
     a = ap.parse_args(argv)
-    from cg_table import invocation, table_protocol
+    from cg_table import committed_table, invocation
 
     from deepilst.fileio import held, json_safe, write_json_atomic
 
-    table = json.loads(TABLE.read_text())
-    protocol = table_protocol(table)
+    table, protocol = committed_table()
     command = invocation("re_at_best.py", argv, a.lock)
     rows = {}
     for name in a.molecules:

@@ -38,7 +38,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 RUNS = ROOT / "runs" / "re_start_runs"
-TABLE = ROOT / "benchmarks" / "results" / "cg_table.json"
 OUT = ROOT / "benchmarks" / "results" / "re_start_runs.json"
 STARTS = ("kl", "network", "poor")
 SEED_BASE = 7000  # CG seeds 7000 + 100 * seed + run: apart from cg_table's 2026
@@ -128,12 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
     ap.add_argument("--lock", default=None, help="hold this file with flock during each fit")
     a = ap.parse_args(argv)
-    from cg_table import invocation, table_protocol
+    from cg_table import committed_table, invocation
 
     from deepilst.fileio import held, json_safe, write_json_atomic
 
-    table = json.loads(TABLE.read_text())
-    protocol = table_protocol(table)
+    table, protocol = committed_table()
     command = invocation("re_start_runs.py", argv, a.lock)
     for seed in a.seeds:  # seed outermost: an interrupted job leaves balanced results
         for name in a.molecules:
