@@ -94,6 +94,18 @@ def gromacs_mdp(rc: float, rc_sigma: float = RC_SIGMA) -> str:
 REPULSION_LIST_BUFFER = 0.1
 
 
+def gromacs_repulsion_list(rc: float, max_rlist: float | None = None) -> str:
+    """The fixed pair-list mdp lines of a pure repulsion cut at ``rc`` [nm]: rlist
+    REPULSION_LIST_BUFFER beyond rc, held at or below ``max_rlist`` [nm] (e.g. just under half
+    the box) but never below rc."""
+    rlist = rc + REPULSION_LIST_BUFFER
+    if max_rlist is not None:
+        rlist = max(min(rlist, max_rlist), rc)
+    return ("verlet-buffer-tolerance = -1\n"
+            "nstlist         = 10\n"
+            f"rlist           = {rlist:.6f}\n")
+
+
 def gromacs_mdp_repulsion(rc: float) -> str:
     """The non-bonded mdp lines of a pure repulsion C12 r^-12 (a relative-entropy answer on the
     boundary C6 = 0 of the LJ family) truncated at ``rc`` [nm], as deepilst ran it: no
@@ -102,10 +114,8 @@ def gromacs_mdp_repulsion(rc: float) -> str:
     blow up within 100 steps."""
     return (f"; deepilst pure repulsion C12 r^-12 truncated at rc = {rc:.4f} nm (C6 = 0)\n"
             "cutoff-scheme   = Verlet\n"
-            "verlet-buffer-tolerance = -1\n"
-            "nstlist         = 10\n"
-            f"rlist           = {rc + REPULSION_LIST_BUFFER:.6f}\n"
-            "vdwtype         = cut-off\n"
+            + gromacs_repulsion_list(rc)
+            + "vdwtype         = cut-off\n"
             "vdw-modifier    = None\n"
             f"rvdw            = {rc:.6f}\n"
             "coulombtype     = cut-off\n"

@@ -28,7 +28,7 @@ from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineRun, EngineUnavailable, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
-from deepilst.snippets import REPULSION_LIST_BUFFER
+from deepilst.snippets import gromacs_repulsion_list
 from deepilst.xvg import read_xvg
 
 
@@ -137,10 +137,8 @@ def mdp(spec: SimSpec, output: bool = True) -> str:
     else:
         # With C6 = 0 GROMACS 2022's automatic pair-list buffer (from the drift estimate) let
         # an F2 run (1000 beads, seed 2035) blow up within 100 steps, the same run with a fixed
-        # list radius did not: the list radius is set here, REPULSION_LIST_BUFFER beyond rc
-        rlist = min(spec.rc + REPULSION_LIST_BUFFER, 0.4999 * spec.box_length)
-        buffer = (f"verlet-buffer-tolerance = -1\nnstlist         = 10\n"
-                  f"rlist           = {max(rlist, spec.rc):.6f}")
+        # list radius did not: the list radius is set here, as the printed snippet sets it
+        buffer = gromacs_repulsion_list(spec.rc, 0.4999 * spec.box_length).rstrip("\n")
     nout = k if output else 0
     # Nose-Hoover is applied every step: with nsttcouple = 10 and dt = 5 fs (50 fs against
     # tau_t = 0.2 ps) argon blew up within 2 ps in our tests; nsttcouple = 1 is stable.
