@@ -217,3 +217,34 @@ def test_refine_minimum_survives_a_search_that_wanders_off():
     c12, c6, v = refine_minimum(f, 2.2e-5, 7e-3)
     assert c12 == pytest.approx(2e-5, rel=1e-3) and c6 == pytest.approx(8e-3, rel=1e-3)
     assert refine_minimum(lambda a, b: 1.0 / 0.0 if b < 1 else b, 1e-5, 5.0)[2] >= 1.0
+
+
+def test_polish_stays_inside_the_map_its_domain_and_its_basin(ch4):
+    """A basin's minimum on the basin's edge (the valley continues into the other basin) is
+    polished along that edge, never evaluating the model outside the mesh's box, the model's
+    domain or the basin; an unbounded polish walked into the physical basin and was thrown
+    away, leaving the mesh point."""
+    from deepilst.fit.cgmd import basin
+    from deepilst.maps import ErrorMaps
+    from deepilst.units import reduced_state
+
+    fwd = DiluteForward(t_min=2.0)
+    m = ErrorMaps(ch4, np.geomspace(1.5e-5, 6e-5, 15), np.geomspace(0.004, 0.02, 15), fwd,
+                  None).compute()
+    seen = []
+
+    def spy(c12, c6):
+        seen.append((c12, c6))
+        return m.rdf_at(c12, c6)
+
+    for want in ("soft", "physical"):
+        seen.clear()
+        p = m._polished(m._eps_rdf, m._rdf_covered, spy, fwd.covers, want)
+        assert p["basin"] == want and p["value"] <= p["grid"]["value"] and seen
+        for c12, c6 in seen:
+            t_red, r_red = reduced_state(345.0, 13.7, c12, c6)
+            assert m.c12[0] * (1 - 1e-9) <= c12 <= m.c12[-1] * (1 + 1e-9)
+            assert m.c6[0] * (1 - 1e-9) <= c6 <= m.c6[-1] * (1 + 1e-9)
+            assert fwd.covers(t_red, r_red) and basin(t_red) == want
+    soft = m.rdf_minima["soft"]
+    assert not soft["local"] and soft["value"] < soft["grid"]["value"]  # polished along T* = 8

@@ -170,22 +170,41 @@ class ErrorMaps:
 
     def _polished(self, values, valid, f, covers, want: str | None = None) -> dict | None:
         """The mesh minimum of ``values`` where ``valid`` (and in basin ``want``), polished off
-        the mesh; the mesh point itself if polishing leaves the mesh, the domain or the basin."""
+        the mesh inside the map: the polish sees +inf outside the mesh's box, the model's
+        domain (``covers``) and the basin, so it never evaluates a model where it is not
+        defined (an unbounded polish of eps_KL for C2H6 went to T* 6e232, where the free
+        energy's extrapolation has no minimum); the mesh point itself if the polish finds
+        nothing lower."""
         ok = valid if want is None else valid & (np.vectorize(basin)(self.T_reduced) == want)
         ij = grid_minimum(values, ok)
         if ij is None:
             return None
         i, j = ij
-        c12, c6, v = refine_minimum(f, self.c12[j], self.c6[i])
-        t_red, r_red = reduced_state(self.target.temperature, self.target.density, c12, c6)
-        stays = (self.c12[0] <= c12 <= self.c12[-1] and self.c6[0] <= c6 <= self.c6[-1]
-                 and bool(np.all(covers(t_red, r_red))) and (want is None or basin(t_red) == want))
-        if not stays or v > values[i, j]:
+        c12, c6, v = refine_minimum(self._bounded(f, covers, want), self.c12[j], self.c6[i])
+        if not v < values[i, j]:
             c12, c6, v = self.c12[j], self.c6[i], float(values[i, j])
         d = _point(c12, c6, v, self.target.temperature, self.target.density)
         d["grid"] = {"C12": float(self.c12[j]), "C6": float(self.c6[i]), "value": float(values[i, j])}
         d["local"] = _is_local(values, valid, i, j)
         return d
+
+    def _bounded(self, f, covers, want: str | None):
+        """f(C12, C6) inside the mesh's box, ``covers`` and basin ``want``; +inf outside."""
+        tol = 1e-9  # the polish works in log parameters: exp(log(edge)) may miss the edge
+        lo12, hi12 = self.c12[0] * (1 - tol), self.c12[-1] * (1 + tol)
+        lo6, hi6 = self.c6[0] * (1 - tol), self.c6[-1] * (1 + tol)
+        temperature, density = self.target.temperature, self.target.density
+
+        def g(c12: float, c6: float) -> float:
+            if not (lo12 <= c12 <= hi12 and lo6 <= c6 <= hi6):
+                return math.inf
+            t_red, r_red = reduced_state(temperature, density, c12, c6)
+            if not bool(np.all(covers(t_red, r_red))) or (want is not None
+                                                          and basin(t_red) != want):
+                return math.inf
+            return f(c12, c6)
+
+        return g
 
     def _minima(self) -> None:
         self.rdf_minima = {}
