@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import platform
-
 
 def versions(*modules: str, gromacs: bool = False) -> dict[str, str]:
-    """deepilst, Python and numpy versions, then each of ``modules`` that imports (its
-    ``__version__``) and, with ``gromacs``, the ``gmx`` found on PATH (absent without one)."""
-    import numpy as np
+    """:func:`deepilst.versions.versions` of ``modules`` and, with ``gromacs``, the ``gmx``
+    found on PATH (absent without one)."""
+    from deepilst.versions import versions as software
 
-    from deepilst import __version__
-
-    out = {"deepilst": __version__, "python": platform.python_version(), "numpy": np.__version__}
-    for mod in modules:
-        try:
-            out[mod] = str(__import__(mod).__version__)
-        except ImportError:
-            continue
+    programs = {}
     if gromacs:
         from deepilst.md.gromacs_engine import GromacsEngine
 
         if GromacsEngine.available():
-            out["gromacs"] = GromacsEngine().version()
-    return out
+            programs["gromacs"] = GromacsEngine().version()
+    return software(*modules, **programs)

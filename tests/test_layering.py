@@ -8,7 +8,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "deepilst"
 LAYERS = [
     {"errors"},
     {"units", "__init__"},
-    {"rdf", "stats", "xvg", "fileio", "binning"},
+    {"rdf", "stats", "xvg", "fileio", "binning", "versions"},
     {"potentials", "thermo", "phase", "results", "sampling", "plots", "rdfio", "snippets",
      "checks", "freeenergy"},
     {"md", "molecular"},

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from deepilst import __version__
 from deepilst.dataset.corresponding import expansion_states
 from deepilst.dataset.pooling import pool_replicas
 from deepilst.dataset.read import info
@@ -27,6 +25,7 @@ from deepilst.errors import DatasetError
 from deepilst.fileio import write_with
 from deepilst.rdf import model_grid
 from deepilst.results import decode_array
+from deepilst.versions import versions
 
 
 def _samples(recs: list[dict], fine_dr: float) -> tuple[list[int], np.ndarray]:
@@ -52,7 +51,7 @@ def _samples(recs: list[dict], fine_dr: float) -> tuple[list[int], np.ndarray]:
 def _provenance(recs: list[dict], run_dirs: list[Path], sims: dict, command: str | None,
                 runs_root: str | Path | None) -> dict:
     prov = {
-        "deepilst": __version__, "python": platform.python_version(),
+        **versions("h5py"),
         "command": portable_command(command or " ".join(sys.argv), runs_root=runs_root),
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_dir": " ".join(portable_path(d, runs_root=runs_root) for d in run_dirs),

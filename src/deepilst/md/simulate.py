@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import platform
 import resource
 import time
 from dataclasses import replace
 
 import numpy as np
 
-from deepilst import __version__
 from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineUnavailable, SimulationError
 from deepilst.md.spec import SimSpec
@@ -20,6 +18,7 @@ from deepilst.results import SimulationResult, encode_array
 from deepilst.stats import detect_equilibration, mean_sem
 from deepilst.thermo import energy_tail, pressure_tail
 from deepilst.units import CUTOFF_CONVENTION, KB, KJ_MOL_NM3_TO_BAR
+from deepilst.versions import versions as software_versions
 
 RECORD_SCHEMA = 1
 
@@ -162,8 +161,7 @@ def simulate_once(spec: SimSpec, engine: Engine | None = None, progress=None) ->
     uf_mean, uf_sem = mean_sem(u_frames)
     pf_mean, pf_sem = mean_sem(p_frames)
     ph = phase.result()
-    versions = {"deepilst": __version__, "numpy": np.__version__, engine.name: run.version,
-                "python": platform.python_version()}
+    versions = software_versions(**{engine.name: run.version})
     rec = {
         "schema": RECORD_SCHEMA,
         "key": spec.key(),

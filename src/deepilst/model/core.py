@@ -23,13 +23,11 @@ from __future__ import annotations
 import copy
 import json
 import math
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
-from deepilst import __version__
 from deepilst.errors import ModelError
 from deepilst.model.config import (  # noqa: F401  (re-exported)
     ENSEMBLE_CONFIG,
@@ -47,6 +45,7 @@ from deepilst.model.targets import LOG_LINEAR, Z95, EnsembleTargets, PaperTarget
 from deepilst.model.uncertainty import Calibration, ResidualStd
 from deepilst.rdf import DR, R_MAX, model_grid
 from deepilst.units import KB, RC_SIGMA, cutoff_text, sigma_epsilon
+from deepilst.versions import versions
 
 WEIGHTS = "weights.safetensors"
 _FEATURE_TENSORS = ("pca_components",)  # feature-state arrays stored in WEIGHTS
@@ -259,7 +258,7 @@ class DeepILST:
             "config": self.config, "features": features, "r_grid_nm": self._grid_meta(),
             "targets": targets, "domain": dom, "cutoff_convention": cutoff_text(self.rc_sigma),
             "rc_sigma": self.rc_sigma,
-            "versions": {"deepilst": __version__, "python": platform.python_version()},
+            "versions": versions("torch"),
         }
         if self.kind == "paper":
             meta.update(unc)

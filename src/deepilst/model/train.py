@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ def train_model(data: list[str | Path], kind: str, out: str | Path, seed: int = 
     from deepilst.model.config import model_config
     from deepilst.model.core import DeepILST
     from deepilst.model.data import load_arrays
+    from deepilst.versions import versions
 
     if threads:
         torch.set_num_threads(int(threads))
@@ -32,8 +32,7 @@ def train_model(data: list[str | Path], kind: str, out: str | Path, seed: int = 
     m = DeepILST(kind, cfg, seed=seed)
     arrays = load_arrays(*data, noise=float(m.config.get("g_noise", 0.0)), seed=seed)
     m.fit(arrays, progress=progress)
-    m.save(out, extra={"provenance": {"command": command, "torch": torch.__version__,
-                                      "python": platform.python_version(),
+    m.save(out, extra={"provenance": {"command": command, **versions("torch"),
                                       "wall_s_total": time.time() - t0,
                                       "threads": torch.get_num_threads()}})
     return m

@@ -95,12 +95,11 @@ class AASpec:
 
 
 def _versions() -> dict:
-    import deepilst
     from deepilst.md.gromacs_engine import _gmx_version
     from deepilst.molecular.gmx import gmx_or_raise
+    from deepilst.versions import versions
 
-    return {"deepilst": deepilst.__version__, "gromacs": _gmx_version(gmx_or_raise()),
-            "python": platform.python_version()}
+    return versions(gromacs=_gmx_version(gmx_or_raise()))
 
 
 def _state(d: Path) -> dict:
