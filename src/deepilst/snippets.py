@@ -109,9 +109,13 @@ def gromacs_repulsion_list(rc: float, max_rlist: float | None = None) -> str:
 def gromacs_mdp_repulsion(rc: float) -> str:
     """The non-bonded mdp lines of a pure repulsion C12 r^-12 (a relative-entropy answer on the
     boundary C6 = 0 of the LJ family) truncated at ``rc`` [nm], as deepilst ran it: no
-    dispersion correction, and a fixed pair-list radius, since with C6 = 0 GROMACS 2022's
-    automatic buffer (``verlet-buffer-tolerance`` 0.0005 or its default 0.005) let such runs
-    blow up within 100 steps."""
+    dispersion correction, and a fixed pair list. GROMACS 2022's automatic buffer
+    (``verlet-buffer-tolerance`` 0.0005 or its default 0.005) estimates the energy drift from
+    the force at the cutoff, which is nearly zero here, so it sets no buffer, and mdrun then
+    lengthens ``nstlist`` from 10 to 100 (0.9 ps at our 9 fs step): pairs outside the cutoff
+    when the list is built feel no repulsion until the next build, walk into each other, and
+    the run blows up at that build (F2's cold-RE answer, 1000 beads: at step 100). With the
+    list rebuilt every 10 steps they cannot."""
     return (f"; deepilst pure repulsion C12 r^-12 truncated at rc = {rc:.4f} nm (C6 = 0)\n"
             "cutoff-scheme   = Verlet\n"
             + gromacs_repulsion_list(rc)

@@ -135,9 +135,11 @@ def mdp(spec: SimSpec, output: bool = True) -> str:
     if spec.table is None:
         buffer = "verlet-buffer-tolerance = 0.0005"
     else:
-        # With C6 = 0 GROMACS 2022's automatic pair-list buffer (from the drift estimate) let
-        # an F2 run (1000 beads, seed 2035) blow up within 100 steps, the same run with a fixed
-        # list radius did not: the list radius is set here, as the printed snippet sets it
+        # With C6 = 0 GROMACS 2022's automatic buffer is zero (the force at the cutoff is
+        # nearly zero) and mdrun lengthens nstlist to 100; pairs outside the list then walk
+        # into each other and an F2 run (1000 beads, seed 2035) blew up at step 100
+        # (snippets.gromacs_mdp_repulsion). A fixed list every 10 steps, as the printed snippet
+        # sets it, avoids that
         buffer = gromacs_repulsion_list(spec.rc, 0.4999 * spec.box_length).rstrip("\n")
     nout = k if output else 0
     # Nose-Hoover is applied every step: with nsttcouple = 10 and dt = 5 fs (50 fs against
