@@ -171,3 +171,37 @@ def test_gromacs_stream_reports_mdrun_failure_and_stops_mdrun_on_sink_error(tmp_
     with pytest.raises(RuntimeError, match="analysis failed"):
         eng._stream(tmp_path, spec, sink)
     assert "Finished mdrun" not in (tmp_path / "md.log").read_text()  # killed at ~2 % of the run
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_gromacs_keeps_the_pair_list_short_for_soft_beads(tmp_path):
+    """A soft LJ fluid (T* 1000, rho* 0.8, 1000 beads at 345 K): GROMACS 2022.5, left to
+    itself, lengthened the list's life to 100 steps with no buffer and this run blew up at step
+    100; the engine's mdrun keeps nstlist at GROMACS_NSTLIST and the run stays at 345 K."""
+    import re
+    import subprocess
+
+    from deepilst.md import Protocol, SimSpec
+    from deepilst.md.gromacs_engine import GromacsEngine
+    from deepilst.snippets import GROMACS_NSTLIST
+    from deepilst.units import KB
+
+    t_star, rho_star, temperature = 1000.0, 0.8, 345.0
+    eps = KB * temperature / t_star
+    sigma = (rho_star / 13.7) ** (1 / 3)
+    spec = SimSpec(temperature, 13.7, 4 * eps * sigma**12, 4 * eps * sigma**6, engine="gromacs",
+                   seed=0, protocol=Protocol(equil_ps=1.0, prod_ps=3.0, n_particles=1000))
+    eng = GromacsEngine()
+    eng._prepare(spec, tmp_path)
+    p = subprocess.run(eng._mdrun_cmd(spec), cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-2000:]
+    log = (tmp_path / "md.log").read_text()
+    changed = re.findall(r"Changing nstlist from \d+ to (\d+)", log)
+    assert changed == [str(GROMACS_NSTLIST)], changed  # GROMACS 2022.5 alone: to 100
+    e = subprocess.run([eng.gmx, "-quiet", "energy", "-f", "md.edr", "-o", "e.xvg"],
+                       cwd=tmp_path, input="Temperature\n\n", capture_output=True, text=True)
+    assert e.returncode == 0, e.stderr[-1000:]
+    t = np.loadtxt([ln for ln in (tmp_path / "e.xvg").read_text().splitlines()
+                    if not ln.startswith(("#", "@"))])[:, 1]
+    assert spec.n_equil_steps + spec.n_prod_steps > 200 and np.all(np.abs(t - temperature) < 80), t

@@ -181,3 +181,25 @@ def test_a_pure_repulsion_runs_alike_in_gromacs_and_openmm():
     assert abs(a.P.mean - b.P.mean) < 3 * np.hypot(a.P.sem, b.P.sem)
     # GROMACS ran what the analysis assumed: its energy equals ours from the frames
     assert a.record["energy_frames"]["mean"] == pytest.approx(a.U.mean, abs=2e-3)
+
+
+@needs_gmx
+@pytest.mark.gromacs
+def test_a_pure_repulsion_keeps_its_fixed_list_under_the_engines_mdrun(tmp_path):
+    """The engine's ``mdrun -nstlist`` (snippets.GROMACS_NSTLIST) is left out of a fixed-list
+    run (mdrun refuses it there: "Can not set nstlist without verlet-buffer-tolerance"), which
+    keeps nstlist 10 and rlist rc + 0.1 nm."""
+    import subprocess
+
+    from deepilst.md.gromacs_engine import GromacsEngine
+
+    spec = SimSpec(345.0, 13.7, C12, C6, engine="gromacs", table=_repulsion_table(),
+                   protocol=Protocol(equil_ps=0.5, prod_ps=0.5, n_particles=300))
+    eng = GromacsEngine()
+    eng._prepare(spec, tmp_path)
+    p = subprocess.run(eng._mdrun_cmd(spec), cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-2000:]  # with -nstlist: "Can not set"
+    log = (tmp_path / "md.log").read_text()
+    assert "-nstlist" in " ".join(eng._mdrun_cmd(replace(spec, table=None)))
+    assert "Changing nstlist" not in log
+    assert "updated every 10 steps" in log and "rlist 1.036 nm" in log

@@ -28,7 +28,7 @@ from deepilst.errors import ParameterError
 from deepilst.md.base import Engine, EngineRun, EngineUnavailable, FrameSink, SimulationError
 from deepilst.md.spec import SimSpec
 from deepilst.md.system import lattice_positions
-from deepilst.snippets import gromacs_repulsion_list
+from deepilst.snippets import GROMACS_NSTLIST, gromacs_repulsion_list
 from deepilst.xvg import read_xvg
 
 
@@ -239,9 +239,12 @@ class GromacsEngine(Engine):
         _run([self.gmx, "-quiet", "grompp", "-f", "md.mdp", "-c", "conf.gro", "-p", "topol.top",
               "-o", "md.tpr", "-po", "mdout.mdp", "-maxwarn", "2"], d)
 
-    def _mdrun_cmd(self) -> list[str]:
-        return [self.gmx, "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
-                "-pin", "off", "-nb", "cpu"]
+    def _mdrun_cmd(self, spec: SimSpec) -> list[str]:
+        cmd = [self.gmx, "-quiet", "mdrun", "-deffnm", "md", "-ntmpi", "1", "-ntomp", "1",
+               "-pin", "off", "-nb", "cpu"]
+        # GROMACS would lengthen the list's life for soft beads (snippets.GROMACS_NSTLIST); a
+        # fixed list (a pure repulsion's) has its own nstlist, and mdrun refuses -nstlist there
+        return cmd if spec.table is not None else cmd + ["-nstlist", str(GROMACS_NSTLIST)]
 
     @staticmethod
     def _mdrun_timeout(spec: SimSpec) -> float:
@@ -250,7 +253,7 @@ class GromacsEngine(Engine):
         return 60.0 + 20.0 * atom_steps / 1e6
 
     def _mdrun(self, d: Path, spec: SimSpec) -> None:
-        _run(self._mdrun_cmd(), d, timeout=self._mdrun_timeout(spec))
+        _run(self._mdrun_cmd(spec), d, timeout=self._mdrun_timeout(spec))
 
     def _stream(self, d: Path, spec: SimSpec, sink: FrameSink) -> None:
         """Run mdrun in the background and feed every production frame of its growing
@@ -260,7 +263,7 @@ class GromacsEngine(Engine):
         n_frames = spec.n_prod_steps // k
         first = spec.n_equil_steps // k + 1  # frame 0 is the start configuration
         n_total = first + n_frames
-        cmd = self._mdrun_cmd()
+        cmd = self._mdrun_cmd(spec)
         timeout = self._mdrun_timeout(spec)
         trr = d / "md.trr"
         with open(d / "mdrun.out", "w+") as out, open(d / "mdrun.err", "w+") as err:
