@@ -74,6 +74,17 @@ def gromacs_topology(c12: float, c6: float, name: str = "LJ", mass: float = 39.9
             f"  1  {name}  1  {name}  {name}  1  0.000  {mass:.5f}\n")
 
 
+#: ``gmx mdrun -nstlist`` for our runs. Left to itself GROMACS 2022 lengthens a Verlet list's
+#: life from 10 to 80-100 steps for soft beads (T* above ~60 at our time step: the force at the
+#: cutoff is small, so its drift estimate allows it), and pairs outside the list walk into
+#: each other: of 1000-bead runs at rho* 0.8 every one at T* 70-3.5e5 blew up or spiked (one
+#: that passed every check had a pair at 333 kB T and T 6580 K for 5 ps). With 20 every such
+#: run we tried was clean (T* 80, 90, 108, 333, 3.5e5; largest pair energy 12 kB T); physical
+#: states (T* <= 8) get 25 from GROMACS anyway. Fixed-list runs (``verlet-buffer-tolerance =
+#: -1``) keep their own nstlist.
+GROMACS_NSTLIST = 20
+
+
 def gromacs_mdp(rc: float, rc_sigma: float = RC_SIGMA) -> str:
     """The non-bonded mdp lines of the cutoff convention; ``rc`` [nm] = ``rc_sigma`` sigma."""
     return (f"; deepilst convention: LJ truncated at rc = {rc_sigma:g} sigma (no shift), "
@@ -87,17 +98,6 @@ def gromacs_mdp(rc: float, rc_sigma: float = RC_SIGMA) -> str:
             "coulombtype     = cut-off\n"
             f"rcoulomb        = {rc:.6f}\n"
             "DispCorr        = EnerPres\n")
-
-
-#: ``gmx mdrun -nstlist`` for our runs. Left to itself GROMACS 2022 lengthens a Verlet list's
-#: life from 10 to 80-100 steps for soft beads (T* above ~60 at our time step: the force at the
-#: cutoff is small, so its drift estimate allows it), and pairs outside the list walk into
-#: each other: of 1000-bead runs at rho* 0.8 every one at T* 70-3.5e5 blew up or spiked (one
-#: that passed every check had a pair at 333 kB T and T 6580 K for 5 ps). With 20 every such
-#: run we tried was clean (T* 80, 90, 108, 333, 3.5e5; largest pair energy 12 kB T); physical
-#: states (T* <= 8) get 25 from GROMACS anyway. Fixed-list runs (``verlet-buffer-tolerance =
-#: -1``) keep their own nstlist.
-GROMACS_NSTLIST = 20
 
 
 #: Pair-list radius beyond the cutoff of a pure repulsion C12 r^-12 in GROMACS, nm
